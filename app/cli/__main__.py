@@ -1,0 +1,5 @@
+"""``python -m app.cli`` runs the ``sightline`` command."""
+
+from app.cli import main
+
+main()

@@ -1,0 +1,61 @@
+"""``sightline demo``: load every bundled demo dataset, idempotently, one named step at a time.
+
+Each step does its own work only if it is not done yet, so running the demo twice changes nothing.
+Later areas (features, documents, models) append their step to ``DEMO_STEPS``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from app.runtime import Runtime
+
+Say = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class DemoStep:
+    """One named part of the demo load."""
+
+    name: str
+    run: Callable[[Runtime, Say], str]  # returns a one-line summary
+
+
+def load_tables(rt: Runtime, say: Say) -> str:
+    """Load prices, macro, fundamentals, loans and positions from the packaged datasets."""
+    from ingestion.demo_sources import demo_frames
+    from ingestion.tables import load_table
+
+    frames = demo_frames()
+    order = ["prices", "macro", "fundamentals", "loans", "positions"]  # positions refer to prices
+    loaded = []
+    for table in order:
+        say(f"loading {table} ({len(frames[table]):,} rows)")
+        report = load_table(
+            rt.warehouse, table, frames[table], loaded_by="demo", source_name=f"demo:{table}"
+        )
+        loaded.append(f"{table} {'unchanged' if report.skipped else f'{report.rows:,} rows'}")
+    return "; ".join(loaded)
+
+
+def create_users(rt: Runtime, say: Say) -> str:
+    """Create one demo user per role (and a private-side analyst)."""
+    created = rt.users.ensure_demo_users()
+    return f"created {', '.join(created)}" if created else "demo users already exist"
+
+
+DEMO_STEPS: list[DemoStep] = [
+    DemoStep("tables", load_tables),
+    DemoStep("users", create_users),
+]
+
+
+def run_demo(rt: Runtime, say: Say, *, only: str | None = None) -> list[tuple[str, str]]:
+    """Run every demo step (or just ``only``); return (step, summary) pairs."""
+    results = []
+    for step in DEMO_STEPS:
+        if only and step.name != only:
+            continue
+        results.append((step.name, step.run(rt, say)))
+    return results

@@ -1,0 +1,42 @@
+"""The long-lived objects one process needs, built once from the settings and passed down.
+
+The CLI builds one per command, the Streamlit app one per server (cached). Lower layers never build
+these themselves: they receive what they need (a Warehouse, a user's groups, ...).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from app.settings import Settings
+from app.users import User, UserStore
+from ingestion.schemas import MIGRATIONS as TABLE_MIGRATIONS
+from ingestion.warehouse import Migration, Warehouse
+
+
+def warehouse_migrations() -> tuple[Migration, ...]:
+    """Every package's warehouse migrations, in order (tables first, then derived data)."""
+    return (*TABLE_MIGRATIONS,)
+
+
+@dataclass
+class Runtime:
+    """Settings plus the stores built from them (each built on first use)."""
+
+    settings: Settings
+    _cache: dict[str, object] = field(default_factory=dict, repr=False)
+
+    @cached_property
+    def warehouse(self) -> Warehouse:
+        """The DuckDB warehouse in the data dir."""
+        return Warehouse(self.settings.home, migrations=warehouse_migrations())
+
+    @cached_property
+    def users(self) -> UserStore:
+        """The users file in the data dir."""
+        return UserStore(self.settings.home)
+
+    def user(self, name: str | None = None) -> User:
+        """The named user (default: the ``SIGHTLINE_USER`` setting); unknown names are refused."""
+        return self.users.get(name or self.settings.user)

@@ -1,0 +1,93 @@
+"""Sightline's settings: one typed object, read from ``SIGHTLINE_*`` environment variables.
+
+Built once in an entry point (CLI, Streamlit) and passed down; nothing below ``app`` reads the
+environment itself. Every field carries help text: ``sightline settings`` and the docs print it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from ingestion.errors import ConfigError
+
+
+class Settings(BaseSettings):
+    """All settings, each overridable by an environment variable ``SIGHTLINE_<NAME>``."""
+
+    model_config = SettingsConfigDict(env_prefix="SIGHTLINE_", extra="ignore", frozen=True)
+
+    home: Path = Field(
+        Path(".sightline"),
+        description="Data directory: warehouse, vector index, answer trail, users, models.",
+    )
+    user: str = Field(
+        "analyst",
+        description="User that CLI commands act for when --user is not given.",
+    )
+    llm: str = Field(
+        "offline",
+        description="LLM backend: 'offline' (deterministic planner, no LLM), 'openai:MODEL' "
+        "(any OpenAI-compatible server; uses OPENAI_API_KEY and OPENAI_BASE_URL) or 'scripted' "
+        "(tests).",
+    )
+    llm_timeout_s: float = Field(60.0, description="Seconds to wait for one LLM reply.", gt=0)
+    vectors: str = Field(
+        "chroma",
+        description="Vector index: 'chroma' (embedded, in the data dir) or "
+        "'chroma+http://HOST:PORT' (a Chroma server).",
+    )
+    trail: str = Field(
+        "sqlite",
+        description="Answer-trail store: 'sqlite' (file in the data dir) or a postgresql:// URL.",
+    )
+    trail_retention_years: int = Field(
+        6, description="Years an answer record must be kept before `trail purge` may drop it.", ge=1
+    )
+    embedding_device: str = Field(
+        "auto", description="Device for the embedding model: 'auto', 'cpu' or 'cuda'."
+    )
+    upload_max_mb: int = Field(25, description="Largest document accepted for upload, in MB.", gt=0)
+    upload_max_pages: int = Field(2000, description="Most pages accepted in one document.", gt=0)
+    sql_timeout_s: float = Field(
+        5.0, description="Wall-clock limit for one SQL query run by the agent.", gt=0
+    )
+    sql_row_cap: int = Field(1000, description="Most rows one agent SQL query may return.", gt=0)
+    max_tool_calls: int = Field(
+        8, description="Most tool calls the agent makes per question.", gt=0
+    )
+    token_budget: int = Field(
+        12000, description="Most prompt tokens the agent sends to the LLM per question.", gt=0
+    )
+    rate_limit_per_minute: int = Field(
+        30, description="Most questions one user may ask per minute.", gt=0
+    )
+
+    @field_validator("vectors")
+    @classmethod
+    def _check_vectors(cls, value: str) -> str:
+        if value != "chroma" and not value.startswith("chroma+http"):
+            raise ValueError("use 'chroma' or 'chroma+http://HOST:PORT'")
+        return value
+
+    @field_validator("llm")
+    @classmethod
+    def _check_llm(cls, value: str) -> str:
+        if value not in ("offline", "scripted") and not value.startswith("openai:"):
+            raise ValueError("use 'offline', 'scripted' or 'openai:MODEL'")
+        return value
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment; a bad value becomes a ConfigError that names it."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        details = "; ".join(
+            f"SIGHTLINE_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors()
+        )
+        raise ConfigError(f"invalid setting: {details}") from exc

@@ -1,0 +1,120 @@
+"""The warehouse's copy-on-write snapshots: readers never wait, failed writes leave no trace."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from ingestion.warehouse import Migration, Warehouse
+
+
+def test_failed_write_publishes_nothing(tmp_path: Path) -> None:
+    wh = Warehouse(tmp_path)
+    with wh.writer() as con:
+        con.execute("CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (1)")
+    generation = wh.generation()
+    with pytest.raises(RuntimeError), wh.writer() as con:
+        con.execute("INSERT INTO t VALUES (2)")
+        raise RuntimeError("boom")
+    assert wh.generation() == generation
+    with wh.reader() as con:
+        assert con.execute("SELECT list(x) FROM t").fetchall()[0][0] == [1]
+    assert not list(tmp_path.glob(".warehouse.duckdb.*"))
+
+
+def test_reader_keeps_its_snapshot_while_a_writer_commits(tmp_path: Path) -> None:
+    wh = Warehouse(tmp_path)
+    with wh.writer() as con:
+        con.execute("CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (1)")
+    with wh.reader() as old:
+        with wh.writer() as con:
+            con.execute("INSERT INTO t VALUES (2)")
+        assert old.execute("SELECT count(*) FROM t").fetchall()[0][0] == 1
+    # DuckDB shares one database instance per path inside a process, so a process sees the new
+    # snapshot once its earlier readers are closed: readers are meant to be short-lived.
+    with wh.reader() as new:
+        assert new.execute("SELECT count(*) FROM t").fetchall()[0][0] == 2
+
+
+def test_migrations_run_once_and_are_recorded(tmp_path: Path) -> None:
+    migrations = [Migration("0001_t", "CREATE TABLE t (x INTEGER)")]
+    wh = Warehouse(tmp_path, migrations=migrations)
+    with wh.writer():
+        pass
+    with wh.writer():
+        pass  # a second run must not fail on CREATE TABLE
+    with wh.reader() as con:
+        assert con.execute("SELECT name FROM _migrations").fetchall() == [("0001_t",)]
+
+
+READER = textwrap.dedent(
+    """
+    import json, sys, time
+    from pathlib import Path
+    from ingestion.warehouse import Warehouse
+    wh = Warehouse(Path(sys.argv[1]))
+    deadline = time.monotonic() + float(sys.argv[2])
+    seen, errors, reads = set(), [], 0
+    while time.monotonic() < deadline:
+        try:
+            with wh.reader() as con:
+                seen.add(con.execute("SELECT count(*) FROM prices").fetchall()[0][0])
+            reads += 1
+        except Exception as exc:  # report, never hide
+            errors.append(repr(exc))
+    print(json.dumps({"seen": sorted(seen), "errors": errors[:5], "reads": reads}))
+    """
+)
+
+
+@pytest.mark.slow
+def test_app_reader_keeps_serving_while_ingest_writes_from_another_process(
+    runtime,
+    tmp_path: Path,  # noqa: ANN001
+) -> None:
+    """Two real processes: a reader loops on queries while `sightline ingest` loads files."""
+    home = runtime.settings.home
+    batches = []
+    for batch in range(4):
+        start = date(2000, 1, 1)
+        lines = ["ticker,date,adj_close"] + [
+            f"T{batch}X,{start + timedelta(days=i)},{10 + i}" for i in range(3000)
+        ]
+        path = tmp_path / f"batch{batch}.csv"
+        path.write_text("\n".join(lines) + "\n")
+        batches.append(path)
+    runtime.users.add("loader", "researcher")
+    env = {**os.environ, "SIGHTLINE_HOME": str(home)}
+    cli = [sys.executable, "-m", "app.cli"]
+    subprocess.run(
+        [*cli, "ingest", "prices", str(batches[0]), "--user", "loader"],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    reader = subprocess.Popen(
+        [sys.executable, "-c", READER, str(home), "8"], env=env, stdout=subprocess.PIPE, text=True
+    )
+    time.sleep(0.5)
+    for path in batches[1:]:
+        done = subprocess.run(
+            [*cli, "ingest", "prices", str(path), "--user", "loader"],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        assert done.returncode == 0, done.stderr
+    out, _ = reader.communicate(timeout=60)
+    result = json.loads(out)
+    assert result["errors"] == []
+    assert result["reads"] > 10
+    assert set(result["seen"]) <= {3000, 6000, 9000, 12000}
+    assert max(result["seen"]) == 12000
