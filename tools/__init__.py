@@ -1,0 +1,1 @@
+"""Agent tools: guarded SQL, document search, risk and PD models, model registry."""
