@@ -132,7 +132,7 @@ def _price_rows(frame: pd.DataFrame, source: str, ticker: str | None = None) -> 
 
 
 def _skfolio_stocks() -> pd.DataFrame:
-    """Skfolio's 20 S&P 500 constituents, adjusted closes only (raw OHLCV unknown)."""
+    """The 20 S&P 500 constituents of skfolio, adjusted closes only (raw OHLCV unknown)."""
     from skfolio.datasets import load_sp500_dataset
 
     wide = load_sp500_dataset().rename_axis(index="date", columns="ticker")
@@ -141,7 +141,7 @@ def _skfolio_stocks() -> pd.DataFrame:
 
 
 def _arch_ohlcv(module_name: str) -> pd.DataFrame:
-    """arch.data.sp500 / arch.data.nasdaq with our column names (date index)."""
+    """OHLCV of arch.data.sp500 or arch.data.nasdaq with our column names (date index)."""
     import importlib
 
     raw = importlib.import_module(f"arch.data.{module_name}").load()
@@ -171,7 +171,7 @@ def _nasdaq_index() -> pd.DataFrame:
 
 
 def _bokeh_stocks() -> pd.DataFrame:
-    """bokeh-sampledata's daily prices (raw OHLCV plus source-adjusted close), 2000-2013."""
+    """Daily prices from bokeh-sampledata (raw OHLCV, source-adjusted close), 2000-2013."""
     from bokeh_sampledata import stocks
 
     frame = stocks.data.copy()
@@ -248,10 +248,8 @@ def _statsmodels_macrodata() -> list[pd.DataFrame]:
     from statsmodels.datasets import macrodata
 
     data = macrodata.load_pandas().data
-    quarters = pd.PeriodIndex.from_fields(
-        year=data["year"].astype(int), quarter=data["quarter"].astype(int), freq="Q"
-    )
-    data.index = quarters.to_timestamp(how="end").normalize()
+    labels = [f"{int(y)}Q{int(q)}" for y, q in zip(data["year"], data["quarter"], strict=True)]
+    data.index = pd.PeriodIndex(labels, freq="Q").to_timestamp(how="end").normalize()
     return [
         _macro_rows(data[series], series, unit, "Q", "statsmodels.macrodata")
         for series, unit in _MACRODATA_UNITS.items()
@@ -259,7 +257,7 @@ def _statsmodels_macrodata() -> list[pd.DataFrame]:
 
 
 def _arch_macro() -> list[pd.DataFrame]:
-    """VIX, oil prices, Moody's corporate yields and core CPI shipped with arch."""
+    """VIX, oil prices, Aaa/Baa corporate bond yields and core CPI shipped with arch."""
     from arch.data import core_cpi, crude, default, vix, wti
 
     yields = default.load()
