@@ -1,0 +1,149 @@
+"""The hash chain: how a record's hash is computed, and how a whole chain is checked.
+
+``hash = sha256(prev_hash || canonical_json(record))`` where ``prev_hash`` is the previous
+record's hash as 64 lowercase hex characters (the first record uses 64 zeros) and the hashed JSON
+is the stored body: the record plus its ``seq`` and ``appended_at``. Anyone can recompute it with
+``hashlib`` from an export; nothing here depends on the store.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+GENESIS_HASH = "0" * 64
+
+
+def chain_hash(prev_hash: str | bytes, body: bytes) -> str:
+    """The hash of a record whose canonical body is ``body``, following ``prev_hash``."""
+    prev = prev_hash.encode("ascii") if isinstance(prev_hash, str) else prev_hash
+    return hashlib.sha256(prev + body).hexdigest()
+
+
+@dataclass(frozen=True)
+class ChainBase:
+    """Where the stored chain starts: after ``seq`` with hash ``hash`` (0 and zeros, or a purge)."""
+
+    seq: int = 0
+    hash: str = GENESIS_HASH
+
+
+@dataclass(frozen=True)
+class Head:
+    """The chain head: how many records are stored, the last ``seq`` and its hash."""
+
+    count: int
+    seq: int
+    hash: str
+    id: str | None = None
+
+
+@dataclass(frozen=True)
+class Break:
+    """The first record where the chain does not hold: its position, id (if readable), why."""
+
+    seq: int
+    id: str | None
+    reason: str
+
+
+@dataclass
+class VerifyResult:
+    """Outcome of ``verify_chain``: ``ok``, what was checked, and the first break if any."""
+
+    ok: bool
+    checked: int
+    head: Head
+    first_break: Break | None = None
+    anchor: dict[str, Any] | None = None
+    problems: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """The result as plain JSON (the ``trail verify --json`` shape)."""
+        return {
+            "ok": self.ok,
+            "checked": self.checked,
+            "head": asdict(self.head),
+            "first_break": asdict(self.first_break) if self.first_break else None,
+            "anchor": self.anchor,
+            "problems": self.problems,
+        }
+
+
+def _record_id(body: bytes) -> str | None:
+    try:
+        value = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return value.get("id") if isinstance(value, dict) else None
+
+
+def verify_chain(
+    rows: Iterable[tuple[int, bytes, bytes, bytes]], base: ChainBase = ChainBase()
+) -> VerifyResult:
+    """Check every link of a chain given as ``(seq, prev_hash, hash, body)`` rows in seq order.
+
+    A row breaks the chain when its seq is not the next one (a record is missing), its
+    ``prev_hash`` is not the previous row's hash (deleted, swapped or reordered records), or its
+    hash is not ``sha256(prev_hash || body)`` (an edited byte). Stops at the first break.
+    """
+    sha256 = hashlib.sha256
+    expected_seq = base.seq + 1
+    prev = base.hash.encode("ascii")
+    checked = 0
+    last_seq = base.seq
+    for seq, stored_prev, stored_hash, body in rows:
+        problem = None
+        if seq != expected_seq:
+            problem = (
+                f"record at position {expected_seq} is missing (next stored position is {seq})"
+            )
+        elif stored_prev != prev:
+            problem = "its prev_hash does not match the previous record's hash"
+        elif sha256(prev + body).hexdigest().encode("ascii") != stored_hash:
+            problem = "its content does not match its hash (the record was altered)"
+        if problem is not None:
+            bad_seq = expected_seq if seq != expected_seq else seq
+            return VerifyResult(
+                ok=False,
+                checked=checked,
+                head=Head(count=checked, seq=last_seq, hash=prev.decode("ascii")),
+                first_break=Break(seq=bad_seq, id=_record_id(body), reason=problem),
+            )
+        prev = stored_hash
+        last_seq = seq
+        expected_seq = seq + 1
+        checked += 1
+    return VerifyResult(
+        ok=True, checked=checked, head=Head(count=checked, seq=last_seq, hash=prev.decode("ascii"))
+    )
+
+
+def check_anchor(result: VerifyResult, anchor: dict[str, Any], hash_at: str | None) -> None:
+    """Compare a verified chain with an anchor; mark ``result`` failed when they disagree.
+
+    ``hash_at`` is the stored hash at the anchor's seq (None when no such record is stored). The
+    chain must still contain the anchored record with the anchored hash: a truncated tail or an
+    older copy of the file fails here even though its own links are intact.
+    """
+    seq, expected = int(anchor["seq"]), str(anchor["hash"])
+    result.anchor = {"seq": seq, "hash": expected, "ok": True}
+    problem = None
+    if result.head.seq < seq:
+        problem = (
+            f"the trail ends at position {result.head.seq} but the anchor was taken at position "
+            f"{seq}: records were removed from the end or an older copy was restored"
+        )
+    elif hash_at is None:
+        problem = f"the anchored record at position {seq} is no longer stored"
+    elif hash_at != expected:
+        problem = f"the record at position {seq} does not have the anchored hash"
+    if problem:
+        result.anchor["ok"] = False
+        result.ok = False
+        result.problems.append(problem)
+        if result.first_break is None:
+            result.first_break = Break(seq=min(seq, result.head.seq + 1), id=None, reason=problem)

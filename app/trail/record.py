@@ -1,0 +1,265 @@
+"""The answer record: the typed shape of one trail entry, and its canonical JSON bytes.
+
+This schema is the contract compliance relies on (docs/trail.md "The record"). The agent builds an
+``AnswerRecord`` per answer and appends it before the answer is shown; reviews, corrections and
+events are records of their own that point at the original through ``refers_to``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from app.trail.errors import RecordError
+
+SCHEMA_VERSION = 1
+KINDS = ("answer", "review", "correction", "event")
+ANSWER_STATUSES = ("answered", "refused", "degraded", "flagged", "withheld")
+REVIEW_STATUSES = ("approved", "flagged", "escalated")
+EVENT_STATUS = "recorded"
+
+
+def utc_now() -> datetime:
+    """The current time, timezone-aware UTC."""
+    return datetime.now(UTC)
+
+
+def iso_utc(moment: datetime) -> str:
+    """``moment`` as ISO 8601 UTC with microseconds and a ``Z`` (naive means UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def new_record_id() -> str:
+    """A fresh record id (32 hex digits, random: ids carry no meaning and never collide)."""
+    return uuid.uuid4().hex
+
+
+def to_jsonable(value: Any, path: str = "record") -> Any:
+    """``value`` as plain JSON types, deterministically, or a RecordError naming where it failed.
+
+    Tools return numpy scalars, dates, tuples, dataclasses and NaN; the trail stores what they
+    meant: dates as ISO strings, tuples as lists, non-finite floats as the strings "NaN",
+    "Infinity", "-Infinity" (JSON has no such numbers, and dropping them would hide a fact).
+    """
+    if value is None or isinstance(value, bool | str | int):
+        return value
+    if isinstance(value, float):
+        if math.isfinite(value):
+            return value
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, datetime):
+        return iso_utc(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return to_jsonable(float(value), path)
+    if isinstance(value, Mapping):
+        out = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                key = str(to_jsonable(key, path))
+            out[key] = to_jsonable(item, f"{path}.{key}")
+        return out
+    if isinstance(value, list | tuple):
+        return [to_jsonable(item, f"{path}[{i}]") for i, item in enumerate(value)]
+    if isinstance(value, BaseModel):
+        return to_jsonable(value.model_dump(mode="json"), path)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return to_jsonable(dataclasses.asdict(value), path)
+    if hasattr(value, "item") and callable(value.item):  # numpy / pandas scalars
+        return to_jsonable(value.item(), path)
+    if hasattr(value, "isoformat") and callable(value.isoformat):  # pandas Timestamp and kin
+        return str(value.isoformat())
+    raise RecordError(
+        f"{path}: a {type(value).__name__} cannot be stored in the answer trail",
+        hint="pass plain JSON values (str, int, float, bool, None, lists, dicts, dates)",
+    )
+
+
+def canonical_json(value: Any) -> bytes:
+    """The canonical bytes of a JSON value: sorted keys, no spaces, UTF-8, no NaN.
+
+    The same value always gives the same bytes, so a hash over them is reproducible by anyone with
+    a JSON library (``json.dumps(v, sort_keys=True, separators=(",", ":"), ensure_ascii=False)``).
+    """
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode("utf-8")
+
+
+class _Part(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Citation(_Part):
+    """One cited passage: which document, which pages, which chunk, and its content hash."""
+
+    doc_id: str
+    doc_name: str = ""
+    title: str = ""
+    page_start: int
+    page_end: int
+    chunk_id: str
+    content_sha256: str
+    snippet: str = ""
+
+
+class ToolCall(_Part):
+    """One tool call: name, the arguments it was given, what it returned, when and how long."""
+
+    tool: str
+    args: dict[str, Any] = Field(default_factory=dict)
+    result: Any = None
+    error: str | None = None
+    started: datetime
+    ms: float = Field(ge=0)
+
+    @field_validator("args", "result", mode="before")
+    @classmethod
+    def _plain(cls, value: Any) -> Any:
+        return to_jsonable(value, "tool_calls")
+
+
+class SqlQuery(_Part):
+    """The final SQL text a tool ran and how many rows it returned."""
+
+    query: str
+    rows: int = Field(ge=0)
+
+
+class FeatureUse(_Part):
+    """A feature value the answer used: entity, feature, definition version, as-of date, value."""
+
+    entity: str
+    feature: str
+    version: str
+    as_of: str
+    value: Any = None
+
+    @field_validator("as_of", mode="before")
+    @classmethod
+    def _as_of(cls, value: Any) -> Any:
+        return to_jsonable(value, "feature_values.as_of")
+
+    @field_validator("value", mode="before")
+    @classmethod
+    def _value(cls, value: Any) -> Any:
+        return to_jsonable(value, "feature_values.value")
+
+
+class Versions(BaseModel):
+    """Every version involved in producing the answer (other named versions are kept too)."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    llm: str | None = None
+    prompt: str | None = None
+    embedding: str | None = None
+    risk_model: str | None = None
+    pd_model: str | None = None
+    code: str | None = None
+
+
+class Tokens(_Part):
+    """Token counts of the LLM calls behind one answer (0 for the offline planner)."""
+
+    prompt: int = Field(default=0, ge=0)
+    completion: int = Field(default=0, ge=0)
+
+
+class AnswerRecord(BaseModel):
+    """One entry of the answer trail, immutable once written.
+
+    ``kind`` says what it is: an ``answer`` (with its evidence), a ``review`` or ``correction``
+    of an earlier record (``refers_to`` its id, ``note`` says why), or an ``event`` (e.g. a purge).
+    ``status`` is, for answers and corrections, one of answered / refused / degraded / flagged /
+    withheld; for reviews approved / flagged / escalated; for events "recorded".
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    schema_version: int = SCHEMA_VERSION
+    id: str = Field(default_factory=new_record_id, pattern=r"^[A-Za-z0-9_\-]{8,64}$")
+    kind: Literal["answer", "review", "correction", "event"] = "answer"
+    time: datetime = Field(default_factory=utc_now)
+    user: str
+    role: str
+    status: str
+    question: str = ""
+    answer: str = ""
+    refers_to: str | None = None
+    note: str = ""
+    citations: list[Citation] = Field(default_factory=list)
+    tool_calls: list[ToolCall] = Field(default_factory=list)
+    sql: list[SqlQuery] = Field(default_factory=list)
+    feature_values: list[FeatureUse] = Field(default_factory=list)
+    versions: Versions = Field(default_factory=lambda: Versions())
+    tokens: Tokens = Field(default_factory=lambda: Tokens())
+    latency_ms: float = Field(default=0.0, ge=0)
+    warnings: list[str] = Field(default_factory=list)
+    details: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("time", mode="after")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime:
+        # A naive time is taken as UTC; an aware one is converted, so every record reads the same.
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+    @field_validator("details", mode="before")
+    @classmethod
+    def _plain_details(cls, value: Any) -> Any:
+        return to_jsonable(value, "details")
+
+    @model_validator(mode="after")
+    def _kind_rules(self) -> AnswerRecord:
+        allowed = {
+            "answer": ANSWER_STATUSES,
+            "correction": ANSWER_STATUSES,
+            "review": REVIEW_STATUSES,
+            "event": (EVENT_STATUS,),
+        }[self.kind]
+        if self.status not in allowed:
+            raise ValueError(f"status of a {self.kind} must be one of {', '.join(allowed)}")
+        if self.kind in ("review", "correction") and not self.refers_to:
+            raise ValueError(f"a {self.kind} must name the record it refers_to")
+        return self
+
+    def to_json(self) -> dict[str, Any]:
+        """The record as plain JSON values (what is hashed, stored and exported)."""
+        data = self.model_dump(mode="json")
+        data["time"] = iso_utc(self.time)
+        for call, model in zip(data["tool_calls"], self.tool_calls, strict=True):
+            call["started"] = iso_utc(model.started)
+        return data
+
+
+def parse_record(record: AnswerRecord | Mapping[str, Any]) -> AnswerRecord:
+    """An AnswerRecord from a record or a dict, or a RecordError that names the bad fields."""
+    if isinstance(record, AnswerRecord):
+        return record
+    from pydantic import ValidationError
+
+    try:
+        return AnswerRecord.model_validate(dict(record))
+    except RecordError:
+        raise
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or 'record'}: {e['msg']}" for e in exc.errors()
+        )
+        raise RecordError(
+            f"not a valid answer record: {problems}",
+            hint="see docs/trail.md 'The record' for the fields and allowed values",
+        ) from exc

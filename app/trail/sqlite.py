@@ -1,0 +1,483 @@
+"""The answer trail in one SQLite file (WAL, synchronous=FULL): append-only, hash-chained.
+
+Why SQLite: a commit in WAL mode with ``synchronous=FULL`` is fsynced before ``append`` returns,
+and readers in other processes (``trail verify``/``export``) read a consistent snapshot while the
+app keeps appending. Writers serialise on ``BEGIN IMMEDIATE`` and read the head inside that
+transaction, so two processes can never fork the chain. Each record's queryable fields are
+generated columns computed from the hashed body, so an index can never disagree with the record.
+
+Append-only is enforced twice: the Python API has no update or delete, and SQL triggers abort any
+UPDATE, any DELETE outside a recorded purge, and any INSERT that does not extend the chain head.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+from collections.abc import Callable, Iterator, Mapping
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+from app.trail.chain import GENESIS_HASH, ChainBase, Head, VerifyResult, check_anchor, verify_chain
+from app.trail.errors import AppendOnlyError, RecordError, TrailError, TrailWriteError
+from app.trail.record import AnswerRecord, canonical_json, iso_utc, parse_record, utc_now
+from app.trail.store import StoredRecord, TrailQuery
+from ingestion.errors import InputError, NotFoundError
+
+BUSY_TIMEOUT_MS = 15_000
+
+MIGRATIONS: tuple[tuple[str, str], ...] = (
+    (
+        "0001_records",
+        f"""
+        CREATE TABLE records (
+            seq INTEGER PRIMARY KEY,
+            body TEXT NOT NULL,
+            prev_hash TEXT NOT NULL,
+            hash TEXT NOT NULL,
+            id TEXT GENERATED ALWAYS AS (json_extract(body, '$.id')) VIRTUAL,
+            kind TEXT GENERATED ALWAYS AS (json_extract(body, '$.kind')) VIRTUAL,
+            user_name TEXT GENERATED ALWAYS AS (json_extract(body, '$.user')) VIRTUAL,
+            status TEXT GENERATED ALWAYS AS (json_extract(body, '$.status')) VIRTUAL,
+            time TEXT GENERATED ALWAYS AS (json_extract(body, '$.time')) VIRTUAL,
+            refers_to TEXT GENERATED ALWAYS AS (json_extract(body, '$.refers_to')) VIRTUAL,
+            appended_at TEXT GENERATED ALWAYS AS (json_extract(body, '$.appended_at')) VIRTUAL
+        );
+        CREATE UNIQUE INDEX records_id ON records(id);
+        CREATE INDEX records_user_time ON records(user_name, time);
+        CREATE INDEX records_time ON records(time);
+        CREATE INDEX records_refers_to ON records(refers_to);
+        CREATE TABLE purges (
+            through_seq INTEGER PRIMARY KEY,
+            through_hash TEXT NOT NULL,
+            before TEXT NOT NULL,
+            purged_at TEXT NOT NULL,
+            by_user TEXT NOT NULL,
+            event_id TEXT NOT NULL
+        );
+        CREATE TRIGGER records_no_update BEFORE UPDATE ON records BEGIN
+            SELECT RAISE(ABORT, 'the answer trail is append-only: records cannot be changed');
+        END;
+        CREATE TRIGGER records_no_delete BEFORE DELETE ON records
+        WHEN OLD.seq > (SELECT coalesce(max(through_seq), 0) FROM purges) BEGIN
+            SELECT RAISE(ABORT, 'the answer trail is append-only: records cannot be deleted');
+        END;
+        CREATE TRIGGER records_extend_head BEFORE INSERT ON records
+        WHEN NEW.seq IS NOT coalesce(
+                (SELECT max(seq) FROM records), (SELECT max(through_seq) FROM purges), 0) + 1
+          OR NEW.prev_hash IS NOT coalesce(
+                (SELECT hash FROM records ORDER BY seq DESC LIMIT 1),
+                (SELECT through_hash FROM purges ORDER BY through_seq DESC LIMIT 1),
+                '{GENESIS_HASH}')
+        BEGIN
+            SELECT RAISE(ABORT, 'the answer trail only grows at its head');
+        END;
+        CREATE TRIGGER purges_no_update BEFORE UPDATE ON purges BEGIN
+            SELECT RAISE(ABORT, 'the answer trail is append-only: purges cannot be changed');
+        END;
+        CREATE TRIGGER purges_no_delete BEFORE DELETE ON purges BEGIN
+            SELECT RAISE(ABORT, 'the answer trail is append-only: purges cannot be deleted');
+        END;
+        """,
+    ),
+)
+
+_DAMAGED_HINT = "run `sightline trail verify` to find the damaged record"
+
+
+def _statements(script: str) -> Iterator[str]:
+    """Split a migration script into complete statements (triggers hold ``;`` inside them)."""
+    pending = ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            yield pending.strip()
+            pending = ""
+    if pending.strip():
+        yield pending.strip()
+
+
+def _day_start(value: date | datetime) -> str:
+    if isinstance(value, datetime):
+        return iso_utc(value)
+    return iso_utc(datetime.combine(value, time.min, tzinfo=UTC))
+
+
+def _day_end_exclusive(value: date | datetime) -> str:
+    if isinstance(value, datetime):
+        return iso_utc(value + timedelta(microseconds=1))
+    return iso_utc(datetime.combine(value + timedelta(days=1), time.min, tzinfo=UTC))
+
+
+def years_before(moment: datetime, years: int) -> date:
+    """The calendar date ``years`` years before ``moment`` (29 February becomes the 28th)."""
+    day = moment.astimezone(UTC).date()
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
+
+
+class SqliteTrailStore:
+    """The answer trail in one SQLite file. Implements ``app.trail.store.TrailStore``."""
+
+    def __init__(self, path: Path, *, clock: Callable[[], datetime] = utc_now) -> None:
+        """Use (and on first write create) the trail at ``path``; ``clock`` stamps appends."""
+        self.path = Path(path)
+        self.clock = clock
+        self._ready = False
+
+    # -- connections -------------------------------------------------------------------------
+
+    def _open(self) -> sqlite3.Connection:
+        """A new connection with the durability settings (kept short-lived: safe across fork)."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        con = sqlite3.connect(self.path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+        con.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        con.execute("PRAGMA synchronous = FULL")
+        return con
+
+    @contextlib.contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        try:
+            con = self._open()
+        except sqlite3.Error as exc:
+            raise TrailError(
+                f"cannot open the answer trail at {self.path}: {exc}",
+                hint="check that the data directory exists and is writable",
+            ) from exc
+        try:
+            if not self._ready:
+                self._migrate(con)
+                self._ready = True
+            yield con
+        finally:
+            con.close()
+
+    def _migrate(self, con: sqlite3.Connection) -> None:
+        if con.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            con.execute("PRAGMA journal_mode = WAL")
+        con.execute("BEGIN IMMEDIATE")
+        try:
+            con.execute(
+                "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT)"
+            )
+            done = {row[0] for row in con.execute("SELECT name FROM _migrations")}
+            for name, sql in MIGRATIONS:
+                if name in done:
+                    continue
+                for statement in _statements(sql):
+                    con.execute(statement)
+                con.execute("INSERT INTO _migrations VALUES (?, ?)", (name, iso_utc(self.clock())))
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def append(self, record: AnswerRecord | Mapping[str, Any]) -> StoredRecord:
+        """Validate, chain and durably store one record; see ``TrailStore.append``."""
+        data = parse_record(record).to_json()
+        with self._connect() as con:
+            try:
+                con.execute("BEGIN IMMEDIATE")
+                stored = self._append_in(con, data)
+                con.execute("COMMIT")
+            except sqlite3.Error as exc:
+                with contextlib.suppress(sqlite3.Error):
+                    con.execute("ROLLBACK")
+                raise self._write_error(exc, data) from exc
+        return stored
+
+    def _append_in(self, con: sqlite3.Connection, data: dict[str, Any]) -> StoredRecord:
+        """Insert ``data`` at the head, inside the caller's write transaction."""
+        head = self._head_in(con)
+        seq = head.seq + 1
+        appended_at = iso_utc(self.clock())
+        body = canonical_json({**data, "seq": seq, "appended_at": appended_at})
+        from app.trail.chain import chain_hash
+
+        digest = chain_hash(head.hash, body)
+        con.execute(
+            "INSERT INTO records (seq, body, prev_hash, hash) VALUES (?, ?, ?, ?)",
+            (seq, body.decode("utf-8"), head.hash, digest),
+        )
+        return StoredRecord(
+            seq=seq,
+            id=data["id"],
+            hash=digest,
+            prev_hash=head.hash,
+            appended_at=appended_at,
+            record=data,
+        )
+
+    def _write_error(self, exc: sqlite3.Error, data: Mapping[str, Any]) -> Exception:
+        text = str(exc)
+        if isinstance(exc, sqlite3.IntegrityError) and "records.id" in text:
+            return RecordError(
+                f"a record with id {data['id']} is already in the trail; nothing was written",
+                hint="give each record a fresh id (leave `id` unset to get one)",
+            )
+        if "append-only" in text or "grows at its head" in text:
+            return AppendOnlyError(f"the answer trail refused the write: {text}")
+        return TrailWriteError(
+            f"the answer trail could not be written ({text}); nothing was stored",
+            hint="free disk space or fix the data directory; the answer was not recorded",
+        )
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def _base_in(self, con: sqlite3.Connection) -> ChainBase:
+        row = con.execute(
+            "SELECT through_seq, through_hash FROM purges ORDER BY through_seq DESC LIMIT 1"
+        ).fetchone()
+        if row is None:
+            return ChainBase()
+        seq, hash_ = row
+        return ChainBase(seq=int(seq), hash=hash_.decode() if isinstance(hash_, bytes) else hash_)
+
+    def _head_in(self, con: sqlite3.Connection) -> Head:
+        row = con.execute("SELECT seq, hash FROM records ORDER BY seq DESC LIMIT 1").fetchone()
+        if row is None:
+            base = self._base_in(con)
+            return Head(count=0, seq=base.seq, hash=base.hash)
+        count = con.execute("SELECT count(*) FROM records").fetchone()[0]
+        hash_ = row[1].decode() if isinstance(row[1], bytes) else row[1]
+        return Head(count=int(count), seq=int(row[0]), hash=hash_)
+
+    def head(self) -> Head:
+        """The current chain head (count, last seq, its hash, and the last record's id)."""
+        with self._connect() as con:
+            head = self._head_in(con)
+            if head.count:
+                row = con.execute("SELECT body FROM records WHERE seq = ?", (head.seq,)).fetchone()
+                with contextlib.suppress(ValueError, KeyError, TypeError):
+                    return Head(head.count, head.seq, head.hash, json.loads(row[0])["id"])
+            return head
+
+    def _rows_to_records(self, rows: list[tuple[Any, ...]]) -> list[StoredRecord]:
+        try:
+            return [StoredRecord.from_row(*row) for row in rows]
+        except (ValueError, KeyError) as exc:
+            raise TrailError(f"a stored record cannot be read: {exc}", hint=_DAMAGED_HINT) from exc
+
+    def read(self, query: TrailQuery | None = None) -> list[StoredRecord]:
+        """Records matching ``query``; see ``TrailStore.read``."""
+        q = query or TrailQuery()
+        where, params = [], []
+        for column, value in (
+            ("user_name", q.user),
+            ("kind", q.kind),
+            ("status", q.status),
+            ("refers_to", q.refers_to),
+        ):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        if q.start is not None:
+            where.append("time >= ?")
+            params.append(_day_start(q.start))
+        if q.end is not None:
+            where.append("time < ?")
+            params.append(_day_end_exclusive(q.end))
+        sql = "SELECT seq, prev_hash, hash, body FROM records"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY seq" + (" DESC" if q.newest_first else "")
+        if q.limit is not None and q.model is None:
+            sql += f" LIMIT {int(q.limit)}"
+        with self._connect() as con:
+            try:
+                rows = con.execute(sql, params).fetchall()
+            except sqlite3.Error as exc:
+                raise TrailError(
+                    f"cannot read the answer trail: {exc}", hint=_DAMAGED_HINT
+                ) from exc
+        records = self._rows_to_records(rows)
+        if q.model is not None:
+            needle = q.model.lower()
+            records = [
+                r
+                for r in records
+                if any(
+                    needle in str(v).lower()
+                    for v in (r.record.get("versions") or {}).values()
+                    if v is not None
+                )
+            ]
+            if q.limit is not None:
+                records = records[: q.limit]
+        return records
+
+    def get(self, record_id: str) -> StoredRecord:
+        """The record with this id or unique id prefix (8+ characters); NotFoundError if none."""
+        with self._connect() as con:
+            rows = con.execute(
+                "SELECT seq, prev_hash, hash, body FROM records WHERE id = ?", (record_id,)
+            ).fetchall()
+            if not rows and len(record_id) >= 8:
+                rows = con.execute(
+                    "SELECT seq, prev_hash, hash, body FROM records WHERE id >= ? AND id < ? "
+                    "LIMIT 2",
+                    (record_id, record_id + "\uffff"),
+                ).fetchall()
+        if len(rows) > 1:
+            raise InputError(
+                f"'{record_id}' matches more than one record", hint="give more of the record id"
+            )
+        if not rows:
+            raise NotFoundError(
+                f"no record '{record_id}' in the answer trail",
+                hint="find ids with `sightline trail list`",
+            )
+        return self._rows_to_records(rows)[0]
+
+    def scan(self, after_seq: int = 0) -> Iterator[StoredRecord]:
+        """Every record after ``after_seq`` in chain order, from one snapshot (for export)."""
+        with self._connect() as con:
+            con.execute("BEGIN")
+            try:
+                cursor = con.execute(
+                    "SELECT seq, prev_hash, hash, body FROM records WHERE seq > ? ORDER BY seq",
+                    (after_seq,),
+                )
+                for row in cursor:
+                    yield self._rows_to_records([row])[0]
+            finally:
+                con.execute("COMMIT")
+
+    # -- verification ------------------------------------------------------------------------
+
+    def verify(self, anchor: Mapping[str, Any] | None = None) -> VerifyResult:
+        """Check the whole chain (and an anchor, if given) from one consistent snapshot."""
+        with self._connect() as con:
+            con.text_factory = bytes
+            con.execute("BEGIN")
+            try:
+                base = self._base_in(con)
+                rows = con.execute("SELECT seq, prev_hash, hash, body FROM records ORDER BY seq")
+                result = verify_chain(rows, base)
+                if result.ok and base.seq:
+                    self._check_purge_event(con, base, result)
+                if anchor is not None:
+                    row = con.execute(
+                        "SELECT hash FROM records WHERE seq = ?", (int(anchor["seq"]),)
+                    ).fetchone()
+                    hash_at = row[0].decode() if row else None
+                    if row is None and int(anchor["seq"]) == base.seq:
+                        hash_at = base.hash
+                    check_anchor(result, dict(anchor), hash_at)
+            except sqlite3.DatabaseError as exc:
+                raise TrailError(
+                    f"the answer trail file is damaged and cannot be read: {exc}",
+                    hint="restore the trail from a backup and verify it against your last anchor",
+                ) from exc
+            finally:
+                con.execute("COMMIT")
+        return result
+
+    def _check_purge_event(self, con: sqlite3.Connection, base: ChainBase, result: VerifyResult):
+        """The latest purge must be recorded in the chain itself, or the missing prefix is theft."""
+        rows = con.execute(
+            "SELECT body FROM records WHERE kind = 'event' "
+            "AND json_extract(body, '$.details.action') = 'purge' "
+            "AND json_extract(body, '$.details.through_seq') = ?",
+            (base.seq,),
+        ).fetchall()
+        for (body,) in rows:
+            details = json.loads(body).get("details", {})
+            if details.get("through_hash") == base.hash:
+                return
+        problem = (
+            f"records up to position {base.seq} are gone but no purge event in the chain "
+            "records their removal"
+        )
+        result.ok = False
+        result.problems.append(problem)
+        from app.trail.chain import Break
+
+        result.first_break = Break(seq=base.seq, id=None, reason=problem)
+
+    # -- retention ---------------------------------------------------------------------------
+
+    def purge(self, before: date, *, user: str, role: str, retention_years: int) -> dict[str, Any]:
+        """Drop the oldest records appended before ``before``; see ``TrailStore.purge``.
+
+        Refuses when ``before`` is later than the retention cutoff (records that young must be
+        kept) or when the chain does not verify (a damaged trail is evidence, not garbage). The
+        purge itself is appended as an ``event`` record, so the chain shows what was removed.
+        """
+        now = self.clock()
+        cutoff = years_before(now, retention_years)
+        if before > cutoff:
+            raise InputError(
+                f"refusing to purge before {before.isoformat()}: records appended after "
+                f"{cutoff.isoformat()} are younger than the {retention_years}-year retention "
+                "period (SIGHTLINE_TRAIL_RETENTION_YEARS)",
+                hint=f"use --before {cutoff.isoformat()} or earlier",
+            )
+        check = self.verify()
+        if not check.ok:
+            raise TrailError(
+                "refusing to purge: the answer trail does not verify",
+                hint="run `sightline trail verify` and investigate before removing anything",
+            )
+        limit = _day_start(before)
+        with self._connect() as con:
+            con.execute("PRAGMA secure_delete = ON")  # purged content is overwritten, not left
+            try:
+                con.execute("BEGIN IMMEDIATE")
+                base = self._base_in(con)
+                first_young = con.execute(
+                    "SELECT min(seq) FROM records WHERE appended_at >= ?", (limit,)
+                ).fetchone()[0]
+                through = (
+                    int(first_young) - 1
+                    if first_young is not None
+                    else int(con.execute("SELECT max(seq) FROM records").fetchone()[0] or 0)
+                )
+                if through <= base.seq:
+                    con.execute("ROLLBACK")
+                    return {"purged": 0, "before": before.isoformat(), "through_seq": base.seq}
+                count = con.execute(
+                    "SELECT count(*) FROM records WHERE seq <= ?", (through,)
+                ).fetchone()[0]
+                through_hash = con.execute(
+                    "SELECT hash FROM records WHERE seq = ?", (through,)
+                ).fetchone()[0]
+                event = AnswerRecord(
+                    kind="event",
+                    user=user,
+                    role=role,
+                    status="recorded",
+                    note=f"purged {count} record(s) appended before {before.isoformat()}",
+                    details={
+                        "action": "purge",
+                        "before": before.isoformat(),
+                        "through_seq": through,
+                        "through_hash": through_hash,
+                        "count": count,
+                        "retention_years": retention_years,
+                    },
+                )
+                stored = self._append_in(con, event.to_json())
+                con.execute(
+                    "INSERT INTO purges VALUES (?, ?, ?, ?, ?, ?)",
+                    (through, through_hash, before.isoformat(), stored.appended_at, user, event.id),
+                )
+                con.execute("DELETE FROM records WHERE seq <= ?", (through,))
+                con.execute("COMMIT")
+            except sqlite3.Error as exc:
+                with contextlib.suppress(sqlite3.Error):
+                    con.execute("ROLLBACK")
+                raise TrailWriteError(f"the purge failed and changed nothing: {exc}") from exc
+        return {
+            "purged": count,
+            "before": before.isoformat(),
+            "through_seq": through,
+            "through_hash": through_hash,
+            "event_id": stored.id,
+        }
