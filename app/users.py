@@ -7,6 +7,7 @@ unknown user is refused before anything happens.
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import fcntl
 import hashlib
@@ -163,7 +164,7 @@ class UserStore:
             return user
         return None
 
-    def ensure_demo_users(self) -> list[str]:
+    def ensure_demo_users(self) -> builtins.list[str]:
         """Create the demo users that do not exist yet; return the names created."""
         existing = self._read()
         created = []
