@@ -37,6 +37,13 @@ class Runtime:
         """The users file in the data dir."""
         return UserStore(self.settings.home)
 
+    @cached_property
+    def trail(self):  # noqa: ANN201 - app.trail.TrailStore, imported lazily (no work at import)
+        """The answer trail chosen by ``SIGHTLINE_TRAIL`` (SQLite in the data dir by default)."""
+        from app.trail import open_trail
+
+        return open_trail(self.settings.home, self.settings.trail)
+
     def user(self, name: str | None = None) -> User:
         """The named user (default: the ``SIGHTLINE_USER`` setting); unknown names are refused."""
         return self.users.get(name or self.settings.user)
