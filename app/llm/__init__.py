@@ -1,0 +1,44 @@
+"""LLM backends, chosen by the ``SIGHTLINE_LLM`` setting string.
+
+offline         no LLM: the agent's deterministic planner answers (``chat_model`` returns None)
+scripted        ``app.llm.scripted``: replies from a queue (tests, benchmarks)
+openai:MODEL    ``app.llm.openai_compat``: any OpenAI-compatible server
+                (``OPENAI_BASE_URL``, ``OPENAI_API_KEY``)
+"""
+
+from __future__ import annotations
+
+import os
+
+from app.llm.base import ChatModel, LLMUnavailable, Reply, ToolCall
+from ingestion.errors import ConfigError
+
+__all__ = ["ChatModel", "LLMUnavailable", "Reply", "ToolCall", "chat_model"]
+
+
+def chat_model(setting: str, *, timeout_s: float = 60.0) -> ChatModel | None:
+    """The chat model for a ``SIGHTLINE_LLM`` value (None for ``offline``).
+
+    Raises:
+        ConfigError: an unknown backend string.
+    """
+    if setting == "offline":
+        return None
+    if setting == "scripted":
+        from app.llm.scripted import default_script
+
+        return default_script()
+    if setting.startswith("openai:") and setting.removeprefix("openai:").strip():
+        from app.llm.openai_compat import OpenAICompatibleChatModel
+
+        # The entry point reads the environment once; OPENAI_* are the SDK's own conventions.
+        return OpenAICompatibleChatModel(
+            setting.removeprefix("openai:").strip(),
+            base_url=os.environ.get("OPENAI_BASE_URL") or None,
+            api_key=os.environ.get("OPENAI_API_KEY") or None,
+            timeout_s=timeout_s,
+        )
+    raise ConfigError(
+        f"SIGHTLINE_LLM: unknown backend {setting!r}",
+        hint="use 'offline', 'scripted' or 'openai:MODEL'",
+    )
