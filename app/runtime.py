@@ -11,13 +11,14 @@ from functools import cached_property
 
 from app.settings import Settings
 from app.users import User, UserStore
+from features.schema import MIGRATIONS as FEATURE_MIGRATIONS
 from ingestion.schemas import MIGRATIONS as TABLE_MIGRATIONS
 from ingestion.warehouse import Migration, Warehouse
 
 
 def warehouse_migrations() -> tuple[Migration, ...]:
     """Every package's warehouse migrations, in order (tables first, then derived data)."""
-    return (*TABLE_MIGRATIONS,)
+    return (*TABLE_MIGRATIONS, *FEATURE_MIGRATIONS)
 
 
 @dataclass

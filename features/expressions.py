@@ -1,0 +1,460 @@
+"""The feature vocabulary: expression trees that compile to DuckDB SQL and also update incrementally.
+
+A feature is declared once as a tree of these nodes. The batch path asks each node for SQL (window
+functions over ``PARTITION BY entity ORDER BY ts``); the streaming path asks the same node to update
+its state for a batch of new rows (one row per entity) and return the new values. Both read the
+same parameters, so the two implementations cannot drift apart.
+
+Semantics shared by both paths (and checked by the parity property test):
+
+* a row is one observation of an entity (a daily bar, a quote, a filing date, a macro date);
+  windows count *rows*, not calendar days, so a gap in the data widens the calendar span;
+* missing values are NULL in SQL and NaN in numpy; arithmetic propagates them; a division by zero
+  and any non-finite result is missing;
+* ``Rolling(kind, x, window, min_periods)`` is defined on the last ``window`` rows and is missing
+  unless at least ``min_periods`` of them hold a value;
+* ``Ewma(x, lam)`` is the recursion ``y = lam*y + (1-lam)*x`` seeded with the first value of ``x``;
+  rows where ``x`` is missing leave ``y`` unchanged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    import numpy as np
+
+# The batch EWMA is written in closed form, lam**-i * x summed per epoch of this many values, so
+# that lam**-i cannot overflow; one epoch's end value is carried into the next. The carry of the
+# epoch before that is dropped: its weight is lam**EWMA_EPOCH (1e-220 for lam=0.94), far below
+# double precision.
+EWMA_EPOCH = 8192
+
+
+class SqlCompiler(Protocol):
+    """What a node needs from the SQL compiler (see ``features.batch.StageCompiler``)."""
+
+    epoch: int
+
+    def materialize(self, sql: str, stage: int) -> tuple[str, int]:
+        """Add ``sql`` as a column after ``stage``; return its column name and new stage."""
+
+    def window(self, order: str = "ts", partition: str = "entity", frame: str = "") -> str:
+        """An OVER clause."""
+
+
+class Evaluator(Protocol):
+    """What a node needs from the streaming evaluator (see ``features.streaming``)."""
+
+    def column(self, name: str) -> np.ndarray:
+        """Input column ``name`` for the current batch rows."""
+
+    def state(self, key: str, shape: tuple[int, ...], fill: float) -> np.ndarray:
+        """State array of node ``key`` for every entity (first axis = entity)."""
+
+    def rows(self) -> np.ndarray:
+        """Entity indices of the current batch rows (unique)."""
+
+
+class Node:
+    """Base of every expression node."""
+
+    def key(self) -> str:
+        """Canonical text of the node: identifies shared subexpressions and feeds the version."""
+        raise NotImplementedError
+
+    def lookback(self) -> int | None:
+        """Rows of history this node needs before a row (``None``: unbounded)."""
+        raise NotImplementedError
+
+    def inputs(self) -> set[str]:
+        """Names of the input columns the node reads."""
+        raise NotImplementedError
+
+    def compile(self, sql: SqlCompiler, memo: dict[str, tuple[str, int]]) -> tuple[str, int]:
+        """SQL for this node and the stage whose columns it reads (memoized by key)."""
+        k = self.key()
+        if k not in memo:
+            memo[k] = self._compile(sql, memo)
+        return memo[k]
+
+    def evaluate(self, ev: Evaluator, memo: dict[str, np.ndarray]) -> np.ndarray:
+        """New values for the batch rows, updating state once per batch (memoized by key)."""
+        k = self.key()
+        if k not in memo:
+            memo[k] = self._evaluate(ev, memo)
+        return memo[k]
+
+    def _compile(self, sql: SqlCompiler, memo: dict[str, tuple[str, int]]) -> tuple[str, int]:
+        raise NotImplementedError
+
+    def _evaluate(self, ev: Evaluator, memo: dict[str, np.ndarray]) -> np.ndarray:
+        raise NotImplementedError
+
+    # Operators build trees: ``Col("a") / Col("b")``.
+    def __add__(self, other: Node | float) -> Node:
+        return BinOp("+", self, _node(other))
+
+    def __sub__(self, other: Node | float) -> Node:
+        return BinOp("-", self, _node(other))
+
+    def __mul__(self, other: Node | float) -> Node:
+        return BinOp("*", self, _node(other))
+
+    def __truediv__(self, other: Node | float) -> Node:
+        return BinOp("/", self, _node(other))
+
+
+def _node(value: Node | float) -> Node:
+    return value if isinstance(value, Node) else Const(float(value))
+
+
+@dataclass(frozen=True, eq=False)
+class Col(Node):
+    """An input column of the source (``adj_close``, ``bid``, ``total_assets``, ``baa``)."""
+
+    name: str
+
+    def key(self) -> str:  # noqa: D102
+        return f"col({self.name})"
+
+    def lookback(self) -> int | None:  # noqa: D102
+        return 0
+
+    def inputs(self) -> set[str]:  # noqa: D102
+        return {self.name}
+
+    def _compile(self, sql: SqlCompiler, memo: dict[str, tuple[str, int]]) -> tuple[str, int]:
+        return f'"{self.name}"', 0
+
+    def _evaluate(self, ev: Evaluator, memo: dict[str, np.ndarray]) -> np.ndarray:
+        return ev.column(self.name)
+
+
+@dataclass(frozen=True, eq=False)
+class Const(Node):
+    """A number."""
+
+    value: float
+
+    def key(self) -> str:  # noqa: D102
+        return repr(self.value)
+
+    def lookback(self) -> int | None:  # noqa: D102
+        return 0
+
+    def inputs(self) -> set[str]:  # noqa: D102
+        return set()
+
+    def _compile(self, sql: SqlCompiler, memo: dict[str, tuple[str, int]]) -> tuple[str, int]:
+        return f"CAST({self.value!r} AS DOUBLE)", 0
+
+    def _evaluate(self, ev: Evaluator, memo: dict[str, np.ndarray]) -> np.ndarray:
+        import numpy as np
+
+        return np.full(len(ev.rows()), self.value)
+
+
+def _max_lookback(*values: int | None) -> int | None:
+    return None if any(v is None for v in values) else max(v or 0 for v in values)
+
+
+@dataclass(frozen=True, eq=False)
+class BinOp(Node):
+    """``left op right`` for op in + - * / (division by zero is missing)."""
+
+    op: str
+    left: Node
+    right: Node
+
+    def key(self) -> str:  # noqa: D102
+        return f"({self.left.key()} {self.op} {self.right.key()})"
+
+    def lookback(self) -> int | None:  # noqa: D102
+        return _max_lookback(self.left.lookback(), self.right.lookback())
+
+    def inputs(self) -> set[str]:  # noqa: D102
+        return self.left.inputs() | self.right.inputs()
+
+    def _compile(self, sql: SqlCompiler, memo: dict[str, tuple[str, int]]) -> tuple[str, int]:
+        a, sa = self.left.compile(sql, memo)
+        b, sb = self.right.compile(sql, memo)
+        if self.op == "/":
+            b = f"NULLIF({b}, 0)"
+        return f"({a} {self.op} {b})", max(sa, sb)
+
+    def _evaluate(self, ev: Evaluator, memo: dict[str, np.ndarray]) -> np.ndarray:
+        import numpy as np
+
+        a = self.left.evaluate(ev, memo)
+        b = self.right.evaluate(ev, memo)
+        with np.errstate(all="ignore"):
+            if self.op == "+":
+                return a + b
+            if self.op == "-":
+                return a - b
+            if self.op == "*":
+                return a * b
+            return np.where(b == 0, np.nan, a / np.where(b == 0, 1.0, b))
+
+
+_FUNCS = {"ln": "LN", "abs": "ABS", "sqrt": "SQRT"}
+
+
+@dataclass(frozen=True, eq=False)
+class Func(Node):
+    """An elementwise function: ``ln``, ``abs`` or ``sqrt`` (outside its domain: missing)."""
+
+    name: str
+    arg: Node
+
+    def key(self) -> str:  # noqa: D102
+        return f"{self.name}({self.arg.key()})"
+
+    def lookback(self) -> int | None:  # noqa: D102
+        return self.arg.lookback()
+
+    def inputs(self) -> set[str]:  # noqa: D102
+        return self.arg.inputs()
+
+    def _compile(self, sql: SqlCompiler, memo: dict[str, tuple[str, int]]) -> tuple[str, int]:
+        a, sa = self.arg.compile(sql, memo)
+        if self.name == "ln":
+            return f"CASE WHEN {a} > 0 THEN LN({a}) END", sa
+        if self.name == "sqrt":
+            return f"CASE WHEN {a} >= 0 THEN SQRT({a}) END", sa
+        return f"{_FUNCS[self.name]}({a})", sa
+
+    def _evaluate(self, ev: Evaluator, memo: dict[str, np.ndarray]) -> np.ndarray:
+        import numpy as np
+
+        a = self.arg.evaluate(ev, memo)
+        with np.errstate(all="ignore"):
+            if self.name == "ln":
+                return np.where(a > 0, np.log(np.where(a > 0, a, 1.0)), np.nan)
+            if self.name == "sqrt":
+                return np.where(a >= 0, np.sqrt(np.where(a >= 0, a, 0.0)), np.nan)
+            return np.abs(a)
+
+
+def ln(x: Node) -> Node:
+    """Natural log."""
+    return Func("ln", x)
+
+
+def sqrt(x: Node) -> Node:
+    """Square root."""
+    return Func("sqrt", x)
+
+
+def absolute(x: Node) -> Node:
+    """Absolute value."""
+    return Func("abs", x)
+
+
+@dataclass(frozen=True, eq=False)
+class Lag(Node):
+    """The value of ``arg`` on the entity's previous row (missing on its first row)."""
+
+    arg: Node
+
+    def key(self) -> str:  # noqa: D102
+        return f"lag({self.arg.key()})"
+
+    def lookback(self) -> int | None:  # noqa: D102
+        inner = self.arg.lookback()
+        return None if inner is None else inner + 1
+
+    def inputs(self) -> set[str]:  # noqa: D102
+        return self.arg.inputs()
+
+    def _compile(self, sql: SqlCompiler, memo: dict[str, tuple[str, int]]) -> tuple[str, int]:
+        col, stage = sql.materialize(*self.arg.compile(sql, memo))
+        return f"LAG({col}) {sql.window()}", stage
+
+    def _evaluate(self, ev: Evaluator, memo: dict[str, np.ndarray]) -> np.ndarray:
+        import numpy as np
+
+        x = self.arg.evaluate(ev, memo)
+        prev = ev.state(self.key(), (), np.nan)
+        rows = ev.rows()
+        out = prev[rows].copy()
+        prev[rows] = x
+        return out
+
+
+ROLLING_SQL = {"mean": "AVG", "sum": "SUM", "std": "STDDEV_SAMP", "max": "MAX", "min": "MIN"}
+
+
+@dataclass(frozen=True, eq=False)
+class Rolling(Node):
+    """An aggregate of ``arg`` over the entity's last ``window`` rows.
+
+    ``kind`` is mean, sum, std (sample), max or min; missing unless ``min_periods`` rows hold
+    a value.
+    """
+
+    kind: str
+    arg: Node
+    window: int
+    min_periods: int
+
+    def key(self) -> str:  # noqa: D102
+        return f"{self.kind}({self.arg.key()}, {self.window}, {self.min_periods})"
+
+    def lookback(self) -> int | None:  # noqa: D102
+        inner = self.arg.lookback()
+        return None if inner is None else inner + self.window - 1
+
+    def inputs(self) -> set[str]:  # noqa: D102
+        return self.arg.inputs()
+
+    def _compile(self, sql: SqlCompiler, memo: dict[str, tuple[str, int]]) -> tuple[str, int]:
+        col, stage = sql.materialize(*self.arg.compile(sql, memo))
+        w = sql.window(frame=f"ROWS BETWEEN {self.window - 1} PRECEDING AND CURRENT ROW")
+        agg = ROLLING_SQL[self.kind]
+        return f"CASE WHEN COUNT({col}) {w} >= {self.min_periods} THEN {agg}({col}) {w} END", stage
+
+    def _evaluate(self, ev: Evaluator, memo: dict[str, np.ndarray]) -> np.ndarray:
+        import numpy as np
+
+        x = self.arg.evaluate(ev, memo)
+        win = _push(ev, self.key(), self.window, x)
+        mask = ~np.isnan(win)
+        n = mask.sum(axis=1)
+        enough = n >= self.min_periods
+        with np.errstate(all="ignore"):
+            if self.kind in ("max", "min"):
+                fill = -np.inf if self.kind == "max" else np.inf
+                reduce = np.max if self.kind == "max" else np.min
+                out = reduce(np.where(mask, win, fill), axis=1)
+            else:
+                total = np.where(mask, win, 0.0).sum(axis=1)
+                if self.kind == "sum":
+                    out = total
+                else:
+                    mean = total / n
+                    if self.kind == "mean":
+                        out = mean
+                    else:
+                        dev = np.where(mask, win - mean[:, None], 0.0)
+                        out = np.sqrt((dev * dev).sum(axis=1) / (n - 1))
+        return np.where(enough, out, np.nan)
+
+
+def _push(ev: Evaluator, key: str, window: int, x: np.ndarray) -> np.ndarray:
+    """Append ``x`` to each row's ring buffer of ``window`` values; return the buffers."""
+    import numpy as np
+
+    buf = ev.state(key + "#buf", (window,), np.nan)
+    pos = ev.state(key + "#pos", (), 0.0)
+    rows = ev.rows()
+    slot = (pos[rows] % window).astype(np.int64)
+    buf[rows, slot] = x
+    pos[rows] += 1
+    return buf[rows]
+
+
+@dataclass(frozen=True, eq=False)
+class RollingBeta(Node):
+    """OLS slope of ``y`` on ``x`` over the last ``window`` rows where both hold a value."""
+
+    y: Node
+    x: Node
+    window: int
+    min_periods: int
+
+    def key(self) -> str:  # noqa: D102
+        return f"beta({self.y.key()}, {self.x.key()}, {self.window}, {self.min_periods})"
+
+    def lookback(self) -> int | None:  # noqa: D102
+        inner = _max_lookback(self.y.lookback(), self.x.lookback())
+        return None if inner is None else inner + self.window - 1
+
+    def inputs(self) -> set[str]:  # noqa: D102
+        return self.y.inputs() | self.x.inputs()
+
+    def _compile(self, sql: SqlCompiler, memo: dict[str, tuple[str, int]]) -> tuple[str, int]:
+        ycol, sy = sql.materialize(*self.y.compile(sql, memo))
+        xcol, sx = sql.materialize(*self.x.compile(sql, memo))
+        w = sql.window(frame=f"ROWS BETWEEN {self.window - 1} PRECEDING AND CURRENT ROW")
+        return (
+            f"CASE WHEN REGR_COUNT({ycol}, {xcol}) {w} >= {self.min_periods} "
+            f"THEN REGR_SLOPE({ycol}, {xcol}) {w} END",
+            max(sy, sx),
+        )
+
+    def _evaluate(self, ev: Evaluator, memo: dict[str, np.ndarray]) -> np.ndarray:
+        import numpy as np
+
+        wy = _push(ev, self.key() + "#y", self.window, self.y.evaluate(ev, memo))
+        wx = _push(ev, self.key() + "#x", self.window, self.x.evaluate(ev, memo))
+        mask = ~(np.isnan(wx) | np.isnan(wy))
+        n = mask.sum(axis=1)
+        with np.errstate(all="ignore"):
+            mx = np.where(mask, wx, 0.0).sum(axis=1) / n
+            my = np.where(mask, wy, 0.0).sum(axis=1) / n
+            dx = np.where(mask, wx - mx[:, None], 0.0)
+            dy = np.where(mask, wy - my[:, None], 0.0)
+            var = (dx * dx).sum(axis=1)
+            out = np.where(var > 0, (dx * dy).sum(axis=1) / np.where(var > 0, var, 1.0), np.nan)
+        return np.where(n >= self.min_periods, out, np.nan)
+
+
+@dataclass(frozen=True, eq=False)
+class Ewma(Node):
+    """Exponentially weighted mean: ``y = lam*y + (1-lam)*x``, seeded with the first ``x``.
+
+    Missing unless ``min_periods`` values of ``x`` have been seen.
+    """
+
+    arg: Node
+    lam: float
+    min_periods: int
+
+    def key(self) -> str:  # noqa: D102
+        return f"ewma({self.arg.key()}, {self.lam!r}, {self.min_periods})"
+
+    def lookback(self) -> int | None:  # noqa: D102
+        return None
+
+    def inputs(self) -> set[str]:  # noqa: D102
+        return self.arg.inputs()
+
+    def _compile(self, sql: SqlCompiler, memo: dict[str, tuple[str, int]]) -> tuple[str, int]:
+        lam, p = self.lam, sql.epoch
+        x, stage = sql.materialize(*self.arg.compile(sql, memo))
+        cum = "ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
+        n, stage = sql.materialize(f"COUNT({x}) {sql.window(frame=cum)}", stage)
+        # i = index of the latest value seen (0-based); e = its epoch; j = index within the epoch.
+        e, stage = sql.materialize(f"CASE WHEN {n} > 0 THEN ({n} - 1) // {p} END", stage)
+        j, stage = sql.materialize(f"CASE WHEN {n} > 0 THEN ({n} - 1) % {p} END", stage)
+        weight = f"CASE WHEN {n} = 1 THEN 1.0 ELSE {1 - lam!r} END"
+        s, stage = sql.materialize(
+            f"SUM({x} * {weight} * POW({lam!r}, -{j})) "
+            f"{sql.window(partition=f'entity, {e}', frame=cum)}",
+            stage,
+        )
+        local, stage = sql.materialize(f"POW({lam!r}, {j}) * {s}", stage)
+        end, stage = sql.materialize(f"CASE WHEN {j} = {p - 1} THEN {local} END", stage)
+        prev_end = sql.window(order=e, frame="RANGE BETWEEN 1 PRECEDING AND 1 PRECEDING")
+        carry, stage = sql.materialize(f"COALESCE(MAX({end}) {prev_end}, 0.0)", stage)
+        y = f"({local} + POW({lam!r}, {j} + 1) * {carry})"
+        return f"CASE WHEN {n} >= {self.min_periods} THEN {y} END", stage
+
+    def _evaluate(self, ev: Evaluator, memo: dict[str, np.ndarray]) -> np.ndarray:
+        import numpy as np
+
+        x = self.arg.evaluate(ev, memo)
+        y = ev.state(self.key() + "#y", (), np.nan)
+        n = ev.state(self.key() + "#n", (), 0.0)
+        rows = ev.rows()
+        seen = ~np.isnan(x)
+        first = seen & (n[rows] == 0)
+        later = seen & (n[rows] > 0)
+        cur = y[rows]
+        new = np.where(first, x, np.where(later, self.lam * cur + (1 - self.lam) * x, cur))
+        y[rows] = new
+        n[rows] += seen
+        return np.where(n[rows] >= self.min_periods, new, np.nan)
