@@ -1,0 +1,319 @@
+"""The document catalogue: documents, chunks, the keyword index (SQLite FTS5) and lifecycle events.
+
+One SQLite file (``$SIGHTLINE_HOME/documents/catalogue.sqlite``, WAL, synchronous=FULL) holds what
+must stay consistent: the documents and their access groups, the chunk texts, the full-text index
+over them (kept in step by triggers, so a deleted chunk leaves the keyword index in the same
+transaction), the quarantine list and an append-only event log (upload, supersede, retag, delete,
+quarantine, flags) with who and when. Many processes may read while one writes.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS documents (
+    doc_id TEXT PRIMARY KEY,          -- sha256 of the uploaded bytes
+    doc_name TEXT NOT NULL,           -- file stem; a new file with the same name supersedes
+    title TEXT NOT NULL,
+    issuer TEXT,
+    doc_date TEXT,
+    doc_type TEXT,
+    access_groups TEXT NOT NULL,      -- JSON list, sorted
+    acl TEXT NOT NULL,                -- the same groups joined by ',': the entitlement key
+    kind TEXT NOT NULL,
+    source_file TEXT NOT NULL,
+    size_bytes INTEGER NOT NULL,
+    pages INTEGER NOT NULL,
+    chunks INTEGER NOT NULL,
+    uploaded_by TEXT NOT NULL,
+    uploaded_at TEXT NOT NULL,
+    status TEXT NOT NULL,             -- indexing | active | superseded | deleted
+    superseded_by TEXT,
+    flags TEXT NOT NULL DEFAULT '{}', -- JSON counts: invisible, bidi, tag_chars, injection_phrases
+    embedding_model TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS documents_name ON documents (doc_name, status);
+CREATE TABLE IF NOT EXISTS chunks (
+    id INTEGER PRIMARY KEY,
+    chunk_id TEXT NOT NULL UNIQUE,
+    doc_id TEXT NOT NULL REFERENCES documents (doc_id),
+    seq INTEGER NOT NULL,
+    page_start INTEGER NOT NULL,
+    page_end INTEGER NOT NULL,
+    section TEXT,
+    text TEXT NOT NULL,
+    content_sha256 TEXT NOT NULL,
+    tokens INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunks_doc ON chunks (doc_id);
+CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5 (
+    text, content='chunks', content_rowid='id', tokenize='porter unicode61'
+);
+CREATE TRIGGER IF NOT EXISTS chunks_ai AFTER INSERT ON chunks BEGIN
+    INSERT INTO chunks_fts (rowid, text) VALUES (new.id, new.text);
+END;
+CREATE TRIGGER IF NOT EXISTS chunks_ad AFTER DELETE ON chunks BEGIN
+    INSERT INTO chunks_fts (chunks_fts, rowid, text) VALUES ('delete', old.id, old.text);
+END;
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,  -- upload | supersede | retag | delete | quarantine | flagged
+    doc_id TEXT,
+    doc_name TEXT,
+    detail TEXT NOT NULL DEFAULT '{}'
+);
+CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events BEGIN
+    SELECT RAISE(ABORT, 'document events are append-only');
+END;
+CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events BEGIN
+    SELECT RAISE(ABORT, 'document events are append-only');
+END;
+CREATE TABLE IF NOT EXISTS quarantine (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    file_name TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    size_bytes INTEGER NOT NULL,
+    reason TEXT NOT NULL,
+    message TEXT NOT NULL,
+    stored_as TEXT NOT NULL
+);
+"""
+
+DOC_COLUMNS = (
+    "doc_id", "doc_name", "title", "issuer", "doc_date", "doc_type", "access_groups", "acl",
+    "kind", "source_file", "size_bytes", "pages", "chunks", "uploaded_by", "uploaded_at",
+    "status", "superseded_by", "flags", "embedding_model",
+)  # fmt: skip
+_WORD_RE = re.compile(r"[A-Za-z0-9]+(?:[.,][0-9]+)*")
+STOPWORDS = frozenset(
+    "a an and are as at be by did do does for from had has have how in is it its of on or that the "
+    "this to was were what when where which who why will with than then there their they our we "
+    "you your i me my give response question based using relying shown details".split()
+)
+
+
+def now() -> str:
+    """The current UTC time, ISO 8601 with seconds."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def acl_key(groups: Sequence[str]) -> str:
+    """The canonical entitlement key for a set of access groups."""
+    return ",".join(sorted(set(groups)))
+
+
+def query_terms(text: str) -> list[str]:
+    """Lower-cased search terms of a query, stopwords removed, order kept, no duplicates."""
+    seen: dict[str, None] = {}
+    for word in _WORD_RE.findall(text.lower()):
+        for part in re.split(r"[.,]", word) if not word[0].isdigit() else [word]:
+            if part and part not in STOPWORDS:
+                seen.setdefault(part, None)
+    return list(seen)
+
+
+class Catalogue:
+    """The SQLite catalogue of one data dir."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.path = self.directory / "catalogue.sqlite"
+        con = sqlite3.connect(self.path, timeout=60)
+        try:
+            con.execute("PRAGMA journal_mode=WAL")
+            con.executescript(SCHEMA)
+        finally:
+            con.close()
+
+    @contextmanager
+    def connect(self, *, write: bool = False) -> Iterator[sqlite3.Connection]:
+        """A short-lived connection; the ``with`` block is one transaction (committed on exit).
+
+        ``write=True`` takes the write lock up front (BEGIN IMMEDIATE) so two writers queue
+        instead of failing on a lock upgrade.
+        """
+        con = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+        con.row_factory = sqlite3.Row
+        con.execute("PRAGMA journal_mode=WAL")
+        con.execute("PRAGMA synchronous=FULL")
+        con.execute("PRAGMA foreign_keys=ON")
+        try:
+            con.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            yield con
+            if con.in_transaction:
+                con.execute("COMMIT")
+        except BaseException:
+            if con.in_transaction:
+                con.execute("ROLLBACK")
+            raise
+        finally:
+            con.close()
+
+    # -- events and quarantine -------------------------------------------------------------
+    @staticmethod
+    def log(
+        con: sqlite3.Connection,
+        actor: str,
+        action: str,
+        *,
+        doc_id: str | None = None,
+        doc_name: str | None = None,
+        **detail: Any,
+    ) -> None:
+        """Append one lifecycle event inside the caller's transaction."""
+        con.execute(
+            "INSERT INTO events (at, actor, action, doc_id, doc_name, detail) VALUES (?,?,?,?,?,?)",
+            [now(), actor, action, doc_id, doc_name, json.dumps(detail, sort_keys=True)],
+        )
+
+    def events(self, *, doc_id: str | None = None, limit: int = 1000) -> list[dict[str, Any]]:
+        """Lifecycle events, newest first."""
+        sql = "SELECT * FROM events"
+        args: list[Any] = []
+        if doc_id:
+            sql += " WHERE doc_id = ?"
+            args.append(doc_id)
+        sql += " ORDER BY id DESC LIMIT ?"
+        with self.connect() as con:
+            rows = con.execute(sql, [*args, limit]).fetchall()
+        return [{**dict(r), "detail": json.loads(r["detail"])} for r in rows]
+
+    def quarantined(self) -> list[dict[str, Any]]:
+        """Every quarantined upload, newest first."""
+        with self.connect() as con:
+            return [dict(r) for r in con.execute("SELECT * FROM quarantine ORDER BY id DESC")]
+
+    # -- documents -------------------------------------------------------------------------
+    def document(self, doc_id: str) -> dict[str, Any] | None:
+        """One document row (any status) or None."""
+        with self.connect() as con:
+            row = con.execute("SELECT * FROM documents WHERE doc_id = ?", [doc_id]).fetchone()
+        return _doc(row) if row else None
+
+    def find_documents(self, prefix: str) -> list[dict[str, Any]]:
+        """Documents whose doc_id starts with ``prefix`` or whose doc_name equals it."""
+        with self.connect() as con:
+            rows = con.execute(
+                "SELECT * FROM documents WHERE (doc_id LIKE ? OR doc_name = ?) "
+                "AND status != 'deleted' ORDER BY uploaded_at DESC",
+                [prefix.lower() + "%", prefix],
+            ).fetchall()
+        return [_doc(r) for r in rows]
+
+    def documents(self, *, statuses: Sequence[str] = ("active",)) -> list[dict[str, Any]]:
+        """Documents with one of ``statuses``, by name."""
+        marks = ",".join("?" * len(statuses))
+        with self.connect() as con:
+            rows = con.execute(
+                f"SELECT * FROM documents WHERE status IN ({marks}) ORDER BY doc_name, uploaded_at",
+                list(statuses),
+            ).fetchall()
+        return [_doc(r) for r in rows]
+
+    def allowed_acls(self, groups: Sequence[str]) -> list[str]:
+        """The positive allow-list: every stored acl key that shares a group with ``groups``."""
+        wanted = set(groups)
+        with self.connect() as con:
+            keys = [r[0] for r in con.execute("SELECT DISTINCT acl FROM documents")]
+        return sorted(k for k in keys if wanted & set(k.split(",")))
+
+    def allowed_doc_ids(
+        self,
+        acls: Sequence[str],
+        *,
+        doc_name: str | None = None,
+        issuer: str | None = None,
+        date_from: str | None = None,
+        date_to: str | None = None,
+    ) -> list[str]:
+        """Active documents under ``acls`` that match the metadata filters."""
+        if not acls:
+            return []
+        sql = f"SELECT doc_id FROM documents WHERE status = 'active' AND acl IN ({_marks(acls)})"
+        args: list[Any] = list(acls)
+        for clause, value in (
+            ("doc_name = ?", doc_name),
+            ("upper(issuer) = upper(?)", issuer),
+            ("doc_date >= ?", date_from),
+            ("doc_date <= ?", date_to),
+        ):
+            if value:
+                sql += f" AND {clause}"
+                args.append(value)
+        with self.connect() as con:
+            return [r[0] for r in con.execute(sql, args)]
+
+    # -- chunks ----------------------------------------------------------------------------
+    def keyword_search(
+        self, query: str, *, acls: Sequence[str], doc_ids: Sequence[str] | None, limit: int
+    ) -> list[tuple[str, float]]:
+        """BM25 over chunk text, restricted to active documents under ``acls`` (allow-list).
+
+        Returns (chunk_id, score) pairs, best first; higher is better.
+        """
+        terms = query_terms(query)
+        if not terms or not acls or (doc_ids is not None and not doc_ids):
+            return []
+        match = " OR ".join('"' + t.replace('"', "") + '"' for t in terms)
+        sql = (
+            "SELECT c.chunk_id, bm25(chunks_fts) AS s FROM chunks_fts "
+            "JOIN chunks c ON c.id = chunks_fts.rowid JOIN documents d ON d.doc_id = c.doc_id "
+            f"WHERE chunks_fts MATCH ? AND d.status = 'active' AND d.acl IN ({_marks(acls)})"
+        )
+        args: list[Any] = [match, *acls]
+        if doc_ids is not None:
+            sql += f" AND d.doc_id IN ({_marks(doc_ids)})"
+            args.extend(doc_ids)
+        sql += " ORDER BY s LIMIT ?"
+        with self.connect() as con:
+            rows = con.execute(sql, [*args, limit]).fetchall()
+        return [(r[0], -float(r[1])) for r in rows]
+
+    def chunks_with_docs(self, chunk_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """Chunk rows joined with their document rows, by chunk_id."""
+        if not chunk_ids:
+            return {}
+        sql = (
+            "SELECT c.chunk_id, c.seq, c.page_start, c.page_end, c.section, c.text, "
+            "c.content_sha256, d.* FROM chunks c JOIN documents d ON d.doc_id = c.doc_id "
+            f"WHERE c.chunk_id IN ({_marks(chunk_ids)})"
+        )
+        with self.connect() as con:
+            rows = con.execute(sql, list(chunk_ids)).fetchall()
+        return {r["chunk_id"]: _doc(r) for r in rows}
+
+    def chunk_ids(self, doc_id: str) -> list[str]:
+        """Every chunk id of one document."""
+        with self.connect() as con:
+            return [
+                r[0]
+                for r in con.execute(
+                    "SELECT chunk_id FROM chunks WHERE doc_id = ? ORDER BY seq", [doc_id]
+                )
+            ]
+
+
+def _marks(values: Sequence[object]) -> str:
+    return ",".join("?" * len(values))
+
+
+def _doc(row: sqlite3.Row) -> dict[str, Any]:
+    out = dict(row)
+    if "access_groups" in out:
+        out["access_groups"] = json.loads(out["access_groups"])
+    if "flags" in out:
+        out["flags"] = json.loads(out["flags"])
+    return out
