@@ -45,6 +45,13 @@ class Runtime:
 
         return open_trail(self.settings.home, self.settings.trail)
 
+    @cached_property
+    def registry(self):  # noqa: ANN201 - tools.registry.ModelRegistry, imported lazily
+        """The model registry (inventory, versions, approvals) under the data dir's models/."""
+        from tools.registry import ModelRegistry
+
+        return ModelRegistry(self.settings.home)
+
     def user(self, name: str | None = None) -> User:
         """The named user (default: the ``SIGHTLINE_USER`` setting); unknown names are refused."""
         return self.users.get(name or self.settings.user)

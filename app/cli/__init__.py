@@ -58,6 +58,9 @@ def _register() -> None:
     from app.cli.trail import trail
 
     cli.add_command(trail)
+    from app.cli.models import models
+
+    cli.add_command(models)
 
 
 _register()

@@ -1,0 +1,144 @@
+"""The market-risk model's arithmetic on plain arrays: VaR/ES, EWMA and GARCH volatility, beta.
+
+Everything here is a pure function of numpy arrays with a fixed order of operations, so the same
+inputs give bit-identical outputs (the answer trail's replay relies on it). Losses are positive
+numbers: a 99% VaR of 0.03 means a loss of 3% of the position's value is exceeded on 1% of days.
+Returns are simple (arithmetic) returns unless a name says ``log``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+Array = NDArray[np.float64]
+TRADING_DAYS = 252
+
+
+def historical_var_es(returns: Array, confidence: float) -> tuple[float, float]:
+    """Historical-simulation VaR and ES of one-period returns (losses positive).
+
+    VaR is minus the (1 - confidence) empirical quantile (numpy's default linear interpolation);
+    ES is minus the mean of the returns at or below that quantile.
+    """
+    r = np.asarray(returns, dtype=np.float64)
+    q = float(np.quantile(r, 1.0 - confidence))
+    tail = r[r <= q]
+    es = -float(tail.mean()) if tail.size else -q
+    return -q, es
+
+
+def normal_var_es(sigma: float, confidence: float) -> tuple[float, float]:
+    """Zero-mean normal VaR and ES for volatility ``sigma`` (same period as sigma)."""
+    from scipy.stats import norm
+
+    z = float(norm.ppf(confidence))
+    return sigma * z, sigma * float(norm.pdf(z)) / (1.0 - confidence)
+
+
+def student_t_var_es(sigma: float, nu: float, confidence: float) -> tuple[float, float]:
+    """Zero-mean Student-t VaR and ES with ``nu`` degrees of freedom, scaled to volatility sigma.
+
+    The t distribution's variance is nu/(nu-2), so the scale is sigma*sqrt((nu-2)/nu); ES uses the
+    closed form scale * pdf(q)/(1-c) * (nu + q^2)/(nu - 1).
+    """
+    from scipy.stats import t
+
+    scale = sigma * math.sqrt((nu - 2.0) / nu)
+    q = float(t.ppf(confidence, nu))
+    es_std = float(t.pdf(q, nu)) / (1.0 - confidence) * (nu + q * q) / (nu - 1.0)
+    return scale * q, scale * es_std
+
+
+def ewma_variance_path(returns: Array, lam: float, seed_obs: int = 30) -> Array:
+    """RiskMetrics EWMA variance after each observation: s_t = lam*s_(t-1) + (1-lam)*r_t^2.
+
+    Seeded with the mean square of the first ``seed_obs`` returns. Element t is the forecast for
+    period t+1 made with returns up to and including t.
+    """
+    from scipy.signal import lfilter
+
+    r = np.asarray(returns, dtype=np.float64)
+    seed = float(np.mean(r[:seed_obs] ** 2))
+    out, _ = lfilter([1.0 - lam], [1.0, -lam], r * r, zi=[lam * seed])
+    return np.asarray(out, dtype=np.float64)
+
+
+def ewma_volatility(returns: Array, lam: float) -> float:
+    """One-period-ahead EWMA volatility forecast after the last return."""
+    return math.sqrt(float(ewma_variance_path(returns, lam)[-1]))
+
+
+@dataclass(frozen=True)
+class GarchForecast:
+    """A GARCH(1,1) fit and its volatility forecast."""
+
+    omega: float
+    alpha: float
+    beta: float
+    sigma_1d: float  # next-day volatility
+    sigma_horizon: float  # volatility of the H-day sum (sqrt of summed daily variances)
+    converged: bool
+
+
+def garch_forecast(returns: Array, horizon: int) -> GarchForecast:
+    """Fit a zero-mean GARCH(1,1) with normal errors (arch package) and forecast ``horizon`` days.
+
+    Returns are scaled by 100 for the optimizer (arch's advice) and scaled back. The optimizer
+    starts from arch's fixed default values, so the fit is deterministic.
+    """
+    from arch import arch_model
+
+    r = np.asarray(returns, dtype=np.float64) * 100.0
+    model = arch_model(r, mean="Zero", vol="GARCH", p=1, q=1, dist="normal", rescale=False)
+    fit = model.fit(disp="off", show_warning=False)
+    variances = np.asarray(fit.forecast(horizon=horizon, reindex=False).variance, dtype=np.float64)[
+        -1
+    ]
+    params = fit.params
+    return GarchForecast(
+        omega=float(params["omega"]) / 1e4,
+        alpha=float(params["alpha[1]"]),
+        beta=float(params["beta[1]"]),
+        sigma_1d=math.sqrt(float(variances[0])) / 100.0,
+        sigma_horizon=math.sqrt(float(np.sum(variances))) / 100.0,
+        converged=int(fit.convergence_flag) == 0,
+    )
+
+
+def beta_to(returns: Array, market: Array) -> float:
+    """OLS beta of ``returns`` on ``market`` (same dates): cov / var."""
+    r = np.asarray(returns, dtype=np.float64)
+    m = np.asarray(market, dtype=np.float64)
+    mc = m - m.mean()
+    return float(np.dot(r - r.mean(), mc) / np.dot(mc, mc))
+
+
+def max_drawdown(returns: Array) -> float:
+    """Largest peak-to-trough fall of the value path built from simple returns (positive)."""
+    wealth = np.cumprod(1.0 + np.asarray(returns, dtype=np.float64))
+    peaks = np.maximum.accumulate(np.concatenate(([1.0], wealth)))[1:]
+    return float(np.max(1.0 - wealth / peaks))
+
+
+def sqrt_time(value: float, horizon: int) -> float:
+    """Square-root-of-time scaling of a one-day figure to ``horizon`` days."""
+    return value * math.sqrt(horizon)
+
+
+def component_var(weights: Array, returns: Array, confidence: float) -> Array:
+    """Euler allocation of the normal portfolio VaR to positions: w_i * (S w)_i / sigma_p * z.
+
+    ``returns`` has one column per position; the components sum to the portfolio normal VaR.
+    """
+    from scipy.stats import norm
+
+    w = np.asarray(weights, dtype=np.float64)
+    cov = np.cov(np.asarray(returns, dtype=np.float64), rowvar=False, ddof=1)
+    cov = np.atleast_2d(cov)
+    sigma_p = math.sqrt(float(w @ cov @ w))
+    z = float(norm.ppf(confidence))
+    return np.asarray(w * (cov @ w) / sigma_p * z, dtype=np.float64)
