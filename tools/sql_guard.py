@@ -22,7 +22,9 @@ from sqlglot.errors import SqlglotError
 from tools.errors import GuardError
 
 # The structured tables an agent may read. Feature tables are added by name prefix at run time.
-BASE_TABLES: frozenset[str] = frozenset({"prices", "fundamentals", "macro", "positions", "loans"})
+BASE_TABLES: frozenset[str] = frozenset(
+    {"prices", "fundamentals", "macro", "positions", "loans", "quotes"}
+)
 FEATURE_TABLE_PREFIX = "feature"
 
 # Personal data the LLM never sees (SECURITY.md 20): protected attributes of loan applicants.

@@ -1,0 +1,69 @@
+"""ToolContext: the small frozen bundle of dependencies every agent tool receives.
+
+Tools never import globals or read settings: the agent builds one context per question from the
+runtime (warehouse file, document index, model registry, the asking user's name and groups, and the
+limits) and passes it in. The user's groups come from the user store, never from the model.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from tools.sql import open_locked, table_names
+from tools.sql_guard import allowed_tables
+
+
+@dataclass(frozen=True)
+class ToolContext:
+    """What a tool may use while answering one question.
+
+    Attributes:
+        warehouse_path: the DuckDB snapshot, opened read-only with the locked configuration.
+        user: name of the asking user (logged; never chosen by the model).
+        groups: the user's access groups, the allow-list for document search.
+        documents: the document index (``retrieval.index.DocumentIndex``) or None.
+        registry: the model registry (``tools.registry.ModelRegistry``) or None.
+        sql_timeout_s: wall-clock limit of one guarded query.
+        sql_row_cap: most rows one guarded query returns.
+        sql_max_bytes: most bytes of rows one guarded query returns.
+        history_points: most points a feature history returns (longer ones are thinned).
+    """
+
+    warehouse_path: Path
+    user: str
+    groups: tuple[str, ...]
+    documents: Any | None = None
+    registry: Any | None = None
+    sql_timeout_s: float = 5.0
+    sql_row_cap: int = 1000
+    sql_max_bytes: int = 256_000
+    history_points: int = 400
+    _open: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def connection(self) -> duckdb.DuckDBPyConnection:
+        """The locked read-only connection of this context (opened on first use)."""
+        con = self._open.get("con")
+        if con is None:
+            con = open_locked(self.warehouse_path)
+            self._open["con"] = con
+        return con
+
+    def allowed_tables(self) -> frozenset[str]:
+        """Tables the guarded SQL tool may read in this warehouse."""
+        cached = self._open.get("allowed")
+        if cached is None:
+            cached = allowed_tables(table_names(self.connection()))
+            self._open["allowed"] = cached
+        return cached
+
+    def close(self) -> None:
+        """Close the connection (the context may be used again: it reopens)."""
+        con = self._open.pop("con", None)
+        if con is not None:
+            with contextlib.suppress(duckdb.Error):
+                con.close()
