@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from app.runtime import Runtime
+from features.batch import refresh as refresh_features
 
 Say = Callable[[str], None]
 
@@ -47,6 +48,7 @@ def create_users(rt: Runtime, say: Say) -> str:
 
 DEMO_STEPS: list[DemoStep] = [
     DemoStep("tables", load_tables),
+    DemoStep("features", lambda rt, say: refresh_features(rt.warehouse, say)),
     DemoStep("users", create_users),
 ]
 

@@ -8,6 +8,7 @@ result is unpivoted to (entity, ts, feature, value), keeping finite values only.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
@@ -286,3 +287,18 @@ def _write(
         )
         reports.append(RunReport(d.name, d.version, "computed", rows, since))
     return reports
+
+
+def refresh(warehouse: Warehouse, say: Callable[[str], None]) -> str:
+    """Materialize every feature whose version or source data changed (the demo step).
+
+    Returns:
+        A one-line summary.
+    """
+    say("materializing stale features")
+    reports = materialize(warehouse, only_stale=True)
+    computed = [r for r in reports if r.status == "computed"]
+    if not computed:
+        return f"all {len(reports)} features fresh"
+    rows = sum(r.rows for r in computed)
+    return f"{len(computed)} of {len(reports)} features computed, {rows:,} rows"

@@ -1,4 +1,4 @@
-"""The feature vocabulary: expression trees that compile to DuckDB SQL and also update incrementally.
+"""The feature vocabulary: expression trees that compile to DuckDB SQL and update incrementally.
 
 A feature is declared once as a tree of these nodes. The batch path asks each node for SQL (window
 functions over ``PARTITION BY entity ORDER BY ts``); the streaming path asks the same node to update

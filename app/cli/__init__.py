@@ -55,6 +55,9 @@ def _register() -> None:
 
     for command in (data.demo, data.ingest, data.db, users.users, config.settings):
         cli.add_command(command)
+    from app.cli.features import features
+
+    cli.add_command(features)
     from app.cli.trail import trail
 
     cli.add_command(trail)
