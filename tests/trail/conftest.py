@@ -78,9 +78,8 @@ def store(tmp_path: Path) -> SqliteTrailStore:
     return SqliteTrailStore(tmp_path / "trail.sqlite")
 
 
-@pytest.fixture
-def people(runtime):  # noqa: ANN001, ANN201
-    """A runtime with users ana and bob (analysts), carl and cleo (compliance), root (admin)."""
+def add_people(runtime):  # noqa: ANN001, ANN201
+    """Add users ana and bob (analysts), carl and cleo (compliance), root (admin)."""
     for name, role in (
         ("ana", "analyst"),
         ("bob", "analyst"),
@@ -90,3 +89,9 @@ def people(runtime):  # noqa: ANN001, ANN201
     ):
         runtime.users.add(name, role)
     return runtime
+
+
+@pytest.fixture
+def people(runtime):  # noqa: ANN001, ANN201
+    """A runtime with users ana, bob (analysts), carl, cleo (compliance) and root (admin)."""
+    return add_people(runtime)
