@@ -1,0 +1,1 @@
+"""The Streamlit app: shell, pages, and the helpers they share."""

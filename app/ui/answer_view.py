@@ -1,0 +1,180 @@
+"""How one answer is shown: status badge, safe markdown, chart, numbered sources, the evidence.
+
+Used by the Ask page and by the answer-trail page, so compliance sees an answer exactly as the
+analyst did. Everything here takes the answer as a plain dict (the ``sightline ask --json`` shape).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from app.ui.charts import build_chart, parse_spec
+from app.ui.sanitize import sanitize_markdown
+from ingestion.errors import InputError
+
+STATUS_BADGES = {
+    "answered": ("Answered", "green", ":material/check_circle:"),
+    "degraded": ("Degraded: answered without the LLM", "orange", ":material/warning:"),
+    "flagged": ("Flagged: numbers not fully grounded", "red", ":material/flag:"),
+    "refused": ("Declined", "gray", ":material/block:"),
+    "withheld": ("Withheld: the record could not be written", "red", ":material/lock:"),
+}
+
+
+def as_dict(answer: Any) -> dict[str, Any]:
+    """The answer as a plain dict, whatever object the agent returned."""
+    if isinstance(answer, dict):
+        return answer
+    for method in ("to_json_dict", "to_dict", "as_dict"):
+        if callable(getattr(answer, method, None)):
+            return dict(getattr(answer, method)())
+    if callable(getattr(answer, "model_dump", None)):
+        return dict(answer.model_dump(mode="json"))
+    if dataclasses.is_dataclass(answer) and not isinstance(answer, type):
+        return json.loads(json.dumps(dataclasses.asdict(answer), default=str))
+    raise TypeError(f"cannot show an answer of type {type(answer).__name__}")
+
+
+def render_markdown(text: str) -> None:
+    """Render untrusted markdown safely (SECURITY.md row 11); plain text when in doubt."""
+    safe = sanitize_markdown(text)
+    if safe.inert:
+        st.markdown(safe.text)
+    else:
+        st.text(text)
+    if safe.removed:
+        st.caption(
+            f":material/shield: {len(safe.removed)} external link(s) or image(s) removed "
+            "from this text (only allow-listed links are kept; images are never loaded)."
+        )
+
+
+def status_badge(status: str) -> None:
+    """A coloured badge for the answer status."""
+    label, color, icon = STATUS_BADGES.get(status, (status or "unknown", "gray", None))
+    st.badge(label, color=color, icon=icon)  # type: ignore[arg-type]
+
+
+def citation_label(number: int, citation: dict[str, Any]) -> str:
+    """``[1] MICROSOFT_2023_10K_excerpt, p. 3`` (pages as a range when the chunk spans pages)."""
+    name = citation.get("doc_name") or citation.get("title") or citation.get("doc_id", "?")[:12]
+    start, end = citation.get("page_start"), citation.get("page_end")
+    pages = f"p. {start}" if start == end or end is None else f"pp. {start}–{end}"
+    return f"[{number}] {name}, {pages}"
+
+
+def chart_data(answer: dict[str, Any]) -> pd.DataFrame | None:
+    """The rows behind the answer's chart, if it has one that parses."""
+    if not answer.get("chart"):
+        return None
+    try:
+        return parse_spec(answer["chart"]).data
+    except InputError:
+        return None
+
+
+def data_frames(answer: dict[str, Any]) -> dict[str, pd.DataFrame]:
+    """Every table of data behind an answer, by name (for the CSV downloads)."""
+    frames: dict[str, pd.DataFrame] = {}
+    chart = chart_data(answer)
+    if chart is not None:
+        frames["chart"] = chart
+    if answer.get("feature_values"):
+        frames["feature_values"] = pd.DataFrame(answer["feature_values"])
+    for i, call in enumerate(answer.get("tool_calls") or [], start=1):
+        result = call.get("result")
+        rows = result.get("rows") if isinstance(result, dict) else result
+        if isinstance(rows, list) and rows and all(isinstance(r, dict) for r in rows):
+            frames[f"{i}_{call.get('tool', 'tool')}"] = pd.DataFrame(rows)
+    return frames
+
+
+def render_answer(answer: dict[str, Any], *, key: str, page_text: Any = None) -> None:
+    """Show one answer: badge, text, chart, sources, evidence and CSV downloads.
+
+    Args:
+        answer: the answer in the ``ask --json`` shape.
+        key: a unique prefix for this answer's widgets.
+        page_text: optional callable ``(citation) -> str | None`` giving the cited page's text.
+    """
+    status_badge(str(answer.get("status", "")))
+    render_markdown(str(answer.get("answer", "")))
+    if answer.get("chart"):
+        try:
+            spec = parse_spec(answer["chart"])
+            st.altair_chart(build_chart(spec), width="stretch", key=f"{key}-chart")
+        except InputError as exc:
+            st.caption(f"The chart could not be drawn: {exc.message}")
+    citations = answer.get("citations") or []
+    if citations:
+        st.markdown("**Sources**")
+        for number, citation in enumerate(citations, start=1):
+            with st.expander(citation_label(number, citation), icon=":material/description:"):
+                text = page_text(citation) if page_text else None
+                st.caption(
+                    f"doc {str(citation.get('doc_id', ''))[:16]} · chunk "
+                    f"{str(citation.get('chunk_id', ''))[:16]}"
+                    + (" · full page text" if text else " · cited passage")
+                )
+                st.text(text or citation.get("snippet") or "")
+    _render_evidence(answer, key)
+
+
+def _render_evidence(answer: dict[str, Any], key: str) -> None:
+    calls = answer.get("tool_calls") or []
+    versions = answer.get("versions") or {}
+    with st.expander("How this answer was made", icon=":material/manage_search:"):
+        meta = [f"record `{answer.get('id', '?')}`"]
+        if answer.get("latency_ms") is not None:
+            meta.append(f"{answer['latency_ms']:,.0f} ms")
+        tokens = answer.get("tokens")
+        if isinstance(tokens, dict):
+            meta.append("tokens " + ", ".join(f"{k} {v}" for k, v in tokens.items()))
+        elif tokens is not None:
+            meta.append(f"{tokens} tokens")
+        st.caption(" · ".join(meta))
+        if versions:
+            st.markdown("**Versions**")
+            st.dataframe(
+                pd.DataFrame([{"component": k, "version": str(v)} for k, v in versions.items()]),
+                hide_index=True,
+                width="stretch",
+            )
+        for i, call in enumerate(calls, start=1):
+            ms = call.get("ms")
+            st.markdown(
+                f"**{i}. `{call.get('tool', '?')}`**"
+                + (f" · {ms:,.0f} ms" if ms is not None else "")
+            )
+            args = call.get("args") or {}
+            sql = args.get("sql") if isinstance(args, dict) else None
+            if sql:
+                st.code(str(sql), language="sql")
+            st.json(args, expanded=False)
+            st.json(_trimmed(call.get("result")), expanded=False)
+        if answer.get("feature_values"):
+            st.markdown("**Feature values used**")
+            st.dataframe(pd.DataFrame(answer["feature_values"]), hide_index=True, width="stretch")
+        for name, frame in data_frames(answer).items():
+            st.download_button(
+                f"Download {name.replace('_', ' ')} (CSV)",
+                frame.to_csv(index=False).encode("utf-8"),
+                file_name=f"sightline-{str(answer.get('id', 'answer'))[:12]}-{name}.csv",
+                mime="text/csv",
+                key=f"{key}-csv-{name}",
+                icon=":material/download:",
+            )
+
+
+def _trimmed(value: Any, limit: int = 50) -> Any:
+    """A tool result small enough to show (long lists cut to ``limit`` items, noted)."""
+    if isinstance(value, list) and len(value) > limit:
+        return [*value[:limit], f"… {len(value) - limit} more"]
+    if isinstance(value, dict):
+        return {k: _trimmed(v, limit) for k, v in value.items()}
+    return value

@@ -1,0 +1,111 @@
+"""Ask page: questions in plain language, cited answers with charts, per-user conversation history.
+
+The answer appears after the agent has written its record to the answer trail (SECURITY.md row 4):
+while it works, a status box shows progress; the text is then shown whole, never half-recorded.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import streamlit as st
+
+from app.runtime import Runtime
+from app.ui.answer_view import as_dict, render_answer
+from app.ui.backends import available, not_available
+from app.ui.guard import require
+from app.users import User
+from ingestion.errors import SightlineError
+
+EXAMPLES = (
+    "What is the 20-day realized volatility of JPM?",
+    "Compare the 60-day volatility of AAPL and MSFT over 2020",
+    "What is the 99% 10-day VaR of the portfolio?",
+    "What does Microsoft's 10-K say about cloud revenue?",
+)
+
+
+def _conversation(user: User) -> list[dict[str, Any]]:
+    # Keyed by user name: a second person signing in on the same browser never sees these.
+    return st.session_state.setdefault(f"conversation:{user.name}", [])
+
+
+def _pick() -> None:
+    st.session_state["pending_question"] = st.session_state.get("example")
+    st.session_state["example"] = None
+
+
+def _page_text(rt: Runtime, user: User):  # noqa: ANN202
+    """A function giving a citation's full page text, if the document index can provide it."""
+    documents = getattr(rt, "documents", None) if available(rt, "documents") else None
+    reader = getattr(documents, "page_text", None)
+    if not callable(reader):
+        return None
+
+    def page_text(citation: dict[str, Any]) -> str | None:
+        try:
+            return reader(
+                citation["doc_id"], int(citation.get("page_start") or 1), groups=user.groups
+            )
+        except (SightlineError, KeyError, TypeError, ValueError):
+            return None
+
+    return page_text
+
+
+def ask(rt: Runtime, user: User, question: str) -> dict[str, Any]:
+    """Ask the agent as ``user`` (role checked here, entitlements by the agent)."""
+    require(user, "chat.ask")
+    from app.agent import answer
+
+    conversation = _conversation(user)
+    history = [turn["answer"] for turn in conversation[-6:]]
+    return as_dict(answer(rt, question, user, history=history))
+
+
+def render(rt: Runtime, user: User) -> None:
+    """Render the Ask page for ``user``."""
+    require(user, "chat.view")
+    st.header("Ask")
+    if not available(rt, "agent"):
+        not_available("agent")
+        return
+    conversation = _conversation(user)
+    page_text = _page_text(rt, user)
+    if conversation:
+        st.button(
+            "New conversation",
+            icon=":material/add_comment:",
+            on_click=lambda: conversation.clear(),
+        )
+    else:
+        st.caption("Ask about prices, volatility, risk, default probability or a filing. Try:")
+        st.pills("Examples", EXAMPLES, key="example", label_visibility="collapsed", on_change=_pick)
+    for n, turn in enumerate(conversation):
+        with st.chat_message("user"):
+            st.text(turn["question"])
+        with st.chat_message("assistant"):
+            render_answer(turn["answer"], key=f"turn-{n}", page_text=page_text)
+    question = st.chat_input("Ask a question", key="question")
+    question = question or st.session_state.pop("pending_question", None)
+    if not question:
+        return
+    with st.chat_message("user"):
+        st.text(question)
+    with st.chat_message("assistant"):
+        started = time.perf_counter()
+        with st.status("Planning, calling tools, recording the answer…") as status:
+            try:
+                result = ask(rt, user, question)
+            except SightlineError as exc:
+                status.update(label="No answer", state="error")
+                st.error(f"error: {exc}")
+                return
+            status.update(
+                label=f"Answered and recorded in {time.perf_counter() - started:.1f} s",
+                state="complete",
+                expanded=False,
+            )
+        render_answer(result, key=f"turn-{len(conversation)}", page_text=page_text)
+    conversation.append({"question": question, "answer": result})

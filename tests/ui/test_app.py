@@ -1,0 +1,95 @@
+"""The app shell under Streamlit's AppTest: sign-in, role-gated menu, server-side refusals, Data."""
+
+from __future__ import annotations
+
+from app.ui.shell import SESSION_USER
+
+
+def texts(elements) -> str:  # noqa: ANN001
+    return " ".join(str(e.value) for e in elements)
+
+
+def test_sign_in_page_then_wrong_password_is_refused(app, signed_in) -> None:  # noqa: ANN001
+    app.run()
+    assert not app.exception
+    assert app.text_input(key="sign_in_name") is not None
+    signed_in("analyst", "wrong-password")
+    assert "Unknown user or wrong password" in texts(app.error)
+    assert SESSION_USER not in app.session_state
+    signed_in("nobody", "sightline-demo")
+    assert "Unknown user or wrong password" in texts(app.error)
+
+
+def test_repeated_failures_lock_the_form(app, signed_in) -> None:  # noqa: ANN001
+    for _ in range(5):
+        signed_in("analyst", "wrong")
+    signed_in("analyst", "sightline-demo")  # right password, but locked for a while
+    assert "Too many failed attempts" in texts(app.error)
+    assert SESSION_USER not in app.session_state
+
+
+def test_analyst_sees_ask_and_data_only(app, signed_in) -> None:  # noqa: ANN001
+    signed_in("analyst")
+    assert not app.exception
+    assert app.session_state[SESSION_USER] == "analyst"
+    nav = app.sidebar.radio(key="nav")
+    assert nav.options == [":material/chat: Ask", ":material/table: Data"]
+    assert "analyst" in texts(app.sidebar.markdown)
+
+
+def test_analyst_is_refused_the_trail_through_a_crafted_url(app, signed_in) -> None:  # noqa: ANN001
+    signed_in("analyst")
+    app.query_params["page"] = "trail"
+    app.run()
+    assert "Access refused" in texts(app.error)
+    assert "compliance" in texts(app.error)
+    assert [h.value for h in app.header] == []  # nothing of the page was rendered
+
+
+def test_analyst_is_refused_the_trail_through_crafted_session_state(app, signed_in) -> None:  # noqa: ANN001
+    signed_in("analyst")
+    # Forge what a tampered session might hold: a role and a page. The role is never read from
+    # session state (the user is re-read from the users file), and the page checks it again.
+    app.session_state["role"] = "compliance"
+    app.session_state["user_role"] = "compliance"
+    app.query_params["page"] = "trail"
+    app.run()
+    assert "Access refused" in texts(app.error)
+
+
+def test_role_is_reread_each_run_so_a_removed_user_is_signed_out(app, signed_in, app_home) -> None:  # noqa: ANN001
+    import json
+
+    signed_in("researcher")
+    assert app.session_state[SESSION_USER] == "researcher"
+    users_file = app_home / "users.json"
+    data = json.loads(users_file.read_text())
+    data["users"] = [u for u in data["users"] if u["name"] != "researcher"]
+    users_file.write_text(json.dumps(data))
+    app.run()
+    assert SESSION_USER not in app.session_state
+    assert app.text_input(key="sign_in_name") is not None
+
+
+def test_data_page_lists_the_demo_tables(app, signed_in) -> None:  # noqa: ANN001
+    signed_in("analyst")
+    app.query_params["page"] = "data"
+    app.run()
+    assert not app.exception
+    tables = app.dataframe[0].value
+    assert {"prices", "macro", "fundamentals", "loans", "positions"} <= set(tables["name"])
+    assert int(tables.set_index("name").loc["positions", "rows"]) == 20
+
+
+def test_unknown_page_is_reported(app, signed_in) -> None:  # noqa: ANN001
+    signed_in("analyst")
+    app.query_params["page"] = "nope"
+    app.run()
+    assert "No such page" in texts(app.error)
+
+
+def test_sign_out_forgets_the_user(app, signed_in) -> None:  # noqa: ANN001
+    signed_in("analyst")
+    app.sidebar.button[0].click().run()
+    assert SESSION_USER not in app.session_state
+    assert app.text_input(key="sign_in_name") is not None
