@@ -64,6 +64,11 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(
         30, description="Most questions one user may ask per minute.", gt=0
     )
+    ui_warm_up: bool = Field(
+        True,
+        description="Load the embedding model, index and agent in the background when the app "
+        "starts, so the first answer does not wait for them.",
+    )
 
     @field_validator("vectors")
     @classmethod

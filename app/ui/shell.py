@@ -34,7 +34,8 @@ def _runtime(settings_json: str) -> Runtime:
 
     apply_offline_guards()
     rt = Runtime(Settings.model_validate_json(settings_json))
-    threading.Thread(target=warm_up, args=(rt,), name="sightline-warm-up", daemon=True).start()
+    if rt.settings.ui_warm_up:
+        threading.Thread(target=warm_up, args=(rt,), name="sightline-warm-up", daemon=True).start()
     return rt
 
 

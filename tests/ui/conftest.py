@@ -39,6 +39,8 @@ def app_home(demo_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     home = tmp_path / "app-home"
     shutil.copytree(demo_home, home)
     monkeypatch.setenv("SIGHTLINE_HOME", str(home))
+    # AppTest runs many short sessions in one process; the browser test keeps the warm-up on.
+    monkeypatch.setenv("SIGHTLINE_UI_WARM_UP", "false")
     return home
 
 
