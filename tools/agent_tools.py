@@ -414,3 +414,27 @@ def _registry(ctx: ToolContext) -> Any:
     if ctx.registry is None:
         raise ToolInputError("no model registry is available", hint="load the demo models")
     return ctx.registry
+
+
+def known_entities(ctx: ToolContext) -> dict[str, list[str]]:
+    """Names the planner recognises: tickers, issuers, portfolios, macro series (not logged).
+
+    Cached on the context; this is vocabulary, not evidence, so it is not a tool call.
+    """
+    cached = ctx._open.get("entities")
+    if cached is not None:
+        return cached
+    con = ctx.connection()
+    tables = ctx.allowed_tables()
+
+    def names(sql: str, table: str) -> list[str]:
+        return [r[0] for r in con.execute(sql).fetchall()] if table in tables else []
+
+    cached = {
+        "tickers": names("SELECT DISTINCT ticker FROM prices ORDER BY 1", "prices"),
+        "issuers": names("SELECT DISTINCT ticker FROM fundamentals ORDER BY 1", "fundamentals"),
+        "portfolios": names("SELECT DISTINCT portfolio FROM positions ORDER BY 1", "positions"),
+        "macro_series": names("SELECT DISTINCT series FROM macro ORDER BY 1", "macro"),
+    }
+    ctx._open["entities"] = cached
+    return cached

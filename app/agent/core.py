@@ -1,0 +1,169 @@
+"""``answer()``: one question in, one checked, cited, recorded answer out.
+
+Order of work: resolve the user -> build the question's ToolContext -> let the LLM (or the
+offline planner) gather evidence and write -> check grounding -> build the record -> append it to
+the answer trail -> only then return. If the trail append fails, the answer is withheld.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from app.agent import compose, grounding, loop, planner
+from app.agent import planner_more as _planner_more  # noqa: F401 - registers the other plans
+from app.agent.evidence import Evidence
+from app.agent.result import Answer, Draft, citations, code_version, embedding_version, to_record
+from app.agent.toolbox import context_for
+from app.llm import ChatModel, LLMUnavailable, chat_model
+from app.trail.record import new_record_id
+
+WITHHELD = (
+    "The answer was withheld: it could not be written to the answer trail ({reason}). Nothing is "
+    "shown that is not on record; try again, and tell compliance if this persists."
+)
+OFFLINE_PROMPT = "offline-templates@1"
+
+
+def answer(
+    rt: Any,
+    question: str,
+    user: Any = None,
+    *,
+    history: list[dict[str, Any]] | None = None,
+    llm: ChatModel | None = None,
+    on_text: Callable[[str], None] | None = None,
+) -> Answer:
+    """Answer ``question`` for ``user`` and record it in the answer trail before returning.
+
+    Args:
+        rt: the ``app.runtime.Runtime``.
+        question: the analyst's question.
+        user: a ``User``, a user name, or None for the ``SIGHTLINE_USER`` setting.
+        history: earlier answers of this conversation (``Answer.to_json()`` dicts), oldest first;
+            used for "why" follow-ups and as LLM context.
+        llm: a chat model to use instead of the one ``SIGHTLINE_LLM`` selects.
+        on_text: called with pieces of the final answer text as they are ready (streaming).
+
+    Returns:
+        The Answer (status answered, degraded, flagged, refused or withheld).
+    """
+    started = time.perf_counter()
+    person = user if hasattr(user, "groups") else rt.user(user)
+    question = " ".join(str(question).split())[:2000]
+    model = (
+        llm if llm is not None else chat_model(rt.settings.llm, timeout_s=rt.settings.llm_timeout_s)
+    )
+    ctx = context_for(rt, person)
+    evidence = Evidence()
+    try:
+        draft = _draft(rt, question, ctx, evidence, model, history)
+    finally:
+        ctx.close()
+    report = grounding.check(draft.text, evidence, question)
+    draft.details.setdefault("grounding", {})
+    draft.details["grounding"].update(
+        {"final_ok": report.ok, "final_ungrounded": report.ungrounded}
+    )
+    if not report.ok and draft.status in ("answered", "degraded"):
+        # Belt and braces: templated text should always trace; if not, do not show it as is.
+        draft.warnings.append(f"final grounding check failed: {report.feedback()}")
+        draft.text = compose.extractive(question, evidence)
+        draft.status = "flagged"
+    result = _assemble(question, draft, evidence, started)
+    record = to_record(result, evidence, draft, user=person, question=question)
+    try:
+        stored = rt.trail.append(record)
+    except Exception as exc:  # noqa: BLE001 - any failure to record withholds the answer
+        return _withheld(result, exc)
+    result.trail_seq = getattr(stored, "seq", None)
+    if on_text:
+        for piece in _pieces(result.answer):
+            on_text(piece)
+    return result
+
+
+def _draft(
+    rt: Any,
+    question: str,
+    ctx: Any,
+    evidence: Evidence,
+    model: ChatModel | None,
+    history: list[dict[str, Any]] | None,
+) -> Draft:
+    if model is None:
+        draft = planner.plan_and_answer(question, ctx, evidence, history)
+        draft.prompt = OFFLINE_PROMPT
+        return draft
+    try:
+        return loop.run(
+            model,
+            question,
+            ctx,
+            evidence,
+            max_tool_calls=rt.settings.max_tool_calls,
+            token_budget=rt.settings.token_budget,
+            extractive=compose.extractive,
+            history=history,
+        )
+    except LLMUnavailable as exc:
+        # Degrade: the offline planner answers from scratch; the LLM's partial calls stay logged.
+        reason = exc.message
+        draft = planner.plan_and_answer(question, ctx, evidence, history)
+        draft.prompt = OFFLINE_PROMPT
+        draft.llm = f"offline (fallback from {model.name})"
+        draft.warnings.append(f"LLM unavailable, answered by the offline planner: {reason}")
+        draft.details["degraded_reason"] = reason
+        if draft.status == "answered":
+            draft.status = "degraded"
+        return draft
+
+
+def _assemble(question: str, draft: Draft, evidence: Evidence, started: float) -> Answer:
+    versions = {
+        "llm": draft.llm if draft.llm != "offline" else planner.PLANNER_VERSION,
+        "prompt": draft.prompt,
+        "embedding": embedding_version(evidence),
+        "risk_model": evidence.models.get("risk_model"),
+        "pd_model": evidence.models.get("pd_model"),
+        "code": code_version(),
+    }
+    return Answer(
+        id=new_record_id(),
+        question=question,
+        answer=draft.text,
+        status=draft.status,
+        citations=citations(draft.text, evidence),
+        tool_calls=[c.to_json() for c in evidence.calls],
+        feature_values=list(evidence.features),
+        versions=versions,
+        chart=draft.chart,
+        tokens={"prompt": draft.prompt_tokens, "completion": draft.completion_tokens},
+        latency_ms=round((time.perf_counter() - started) * 1000, 3),
+        warnings=[*evidence.warnings, *draft.warnings],
+    )
+
+
+def _withheld(result: Answer, exc: Exception) -> Answer:
+    reason = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
+    return Answer(
+        id=result.id,
+        question=result.question,
+        answer=WITHHELD.format(reason=reason),
+        status="withheld",
+        citations=[],
+        tool_calls=[],
+        feature_values=[],
+        versions=result.versions,
+        chart=None,
+        tokens=result.tokens,
+        latency_ms=result.latency_ms,
+        warnings=[f"answer trail append failed: {reason}"],
+    )
+
+
+def _pieces(text: str) -> list[str]:
+    import re
+
+    return re.findall(r"\S+\s*|\s+", text)

@@ -1,0 +1,243 @@
+"""Offline plans for documents, filing figures, macro series, model status and "why" follow-ups.
+
+Registered into ``planner.HANDLERS`` on import (``app.agent.core`` imports this module).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from app.agent import compose
+from app.agent.compose import ITEM_LABELS, fmt, label
+from app.agent.entities import COMPANY_NAMES, Entities
+from app.agent.evidence import Evidence
+from app.agent.intents import Intent
+from app.agent.planner import Declined, _call, register
+from tools.context import ToolContext
+
+_MACRO_LABELS = {
+    "vix": "the VIX",
+    "wti": "WTI crude oil",
+    "brent": "Brent crude oil",
+    "unemp": "the US unemployment rate",
+    "infl": "US inflation",
+    "core_cpi": "US core CPI",
+    "cpi": "US CPI",
+    "realgdp": "US real GDP",
+    "tbilrate": "the 3-month T-bill rate",
+    "realint": "the US real interest rate",
+    "m1": "US M1 money supply",
+    "aaa": "Moody's AAA corporate yield",
+    "baa": "Moody's BAA corporate yield",
+    "realcons": "US real consumption",
+    "realdpi": "US real disposable income",
+    "realinv": "US real investment",
+    "realgovt": "US real government spending",
+    "pop": "US population",
+}
+
+
+def company(ticker: str) -> str:
+    """A readable company name for search queries (the ticker when none is known)."""
+    names = [n for n, t in COMPANY_NAMES.items() if t == ticker]
+    return max(names, key=len).title() if names else ticker
+
+
+def _filing_number(q: str, e: Entities, intent: Intent, ctx: ToolContext, ev: Evidence, *_: Any):  # noqa: ANN202
+    ticker = e.tickers[0]
+    items = ", ".join(f"'{i}'" for i in e.items)
+    year = e.years[0] if e.years else (e.as_of.year if e.as_of else None)
+    year_filter = f" AND fiscal_year = {year}" if year else ""
+    sql = (
+        "SELECT ticker, fiscal_year, period_end, filing_date, item, value, unit, source_doc, "
+        f"source_page FROM fundamentals WHERE ticker = '{ticker}' AND item IN ({items})"
+        f"{year_filter} QUALIFY fiscal_year = max(fiscal_year) OVER () ORDER BY item"
+    )
+    result = _call(ctx, ev, "query_features", {"sql": sql})
+    if not result["rows"]:
+        when = f" for fiscal {year}" if year else ""
+        raise Declined(
+            f"The fundamentals table holds no {', '.join(ITEM_LABELS[i] for i in e.items)} for "
+            f"{ticker}{when}."
+        )
+    rows = [dict(zip(result["columns"], r, strict=True)) for r in result["rows"]]
+    fy = rows[0]["fiscal_year"]
+    words = " ".join(ITEM_LABELS[r["item"]] for r in rows)
+    found = _call(
+        ctx,
+        ev,
+        "search_documents",
+        {"query": f"{company(ticker)} {words} {fy}", "issuer": ticker, "k": 5},
+    )
+    numbered = ev.numbered(found["passages"])
+    parts = []
+    for r in rows:
+        unit = "int" if r["unit"].startswith("millions of shares") else "USD millions"
+        shown = fmt(r["value"], unit) + (" million shares" if unit == "int" else "")
+        marker = _marker_for(r, numbered)
+        parts.append(
+            f"{ITEM_LABELS[r['item']]} {shown}{marker} (source {r['source_doc']}, page "
+            f"{r['source_page']})"
+        )
+    return (
+        f"{ticker} for fiscal {fy} (period ended {rows[0]['period_end']}, filed "
+        f"{rows[0]['filing_date']}): " + "; ".join(parts) + "."
+    ), None
+
+
+def _marker_for(row: dict[str, Any], passages: list[dict[str, Any]]) -> str:
+    """A citation [n] to a retrieved passage that shows this figure, if one does."""
+    value = float(row["value"])
+    forms = {f"{abs(value):,.0f}", f"{abs(value):.0f}", f"{abs(value):,.1f}"}
+    for p in passages:
+        text = p["text"]
+        if any(re.search(rf"(?<![\d,.]){re.escape(f)}(?![\d,])", text) for f in forms):
+            return f" [{p['n']}]"
+    return ""
+
+
+def _filing_topic(q: str, e: Entities, intent: Intent, ctx: ToolContext, ev: Evidence, *_: Any):  # noqa: ANN202
+    args: dict[str, Any] = {"query": q[:500], "k": 5}
+    if e.tickers:
+        args["issuer"] = e.tickers[0]
+    found = _call(ctx, ev, "search_documents", args)
+    if not found["passages"] and e.tickers:
+        del args["issuer"]
+        found = _call(ctx, ev, "search_documents", args)
+    if not found["passages"]:
+        raise Declined(
+            "I found nothing on this in the documents you may see, so I can't answer it."
+        )
+    bullets = compose.extractive_passages(q, ev)
+    words = compose.keywords(q)
+    relevant = any(w in p["text"].lower() for p in ev.passages for w in words) if words else True
+    if not relevant:
+        raise Declined(
+            "The documents you may see do not address this question, so I can't answer it."
+        )
+    return "From the documents you may see:\n" + "\n".join(bullets), None
+
+
+def _macro(q: str, e: Entities, intent: Intent, ctx: ToolContext, ev: Evidence, *_: Any):  # noqa: ANN202
+    series = e.macro[0]
+    if e.period:
+        start, end = e.period
+        sql = (
+            f"SELECT series, min(date) AS first_date, max(date) AS last_date, avg(value) AS "
+            f"mean, min(value) AS low, max(value) AS high, count(*) AS n, any_value(unit) AS unit "
+            f"FROM macro WHERE series = '{series}' AND date BETWEEN DATE '{start}' AND "
+            f"DATE '{end}' GROUP BY series"
+        )
+        result = _call(ctx, ev, "query_features", {"sql": sql})
+        if not result["rows"]:
+            raise Declined(f"No {series} observations fall in {start} to {end}.")
+        r = dict(zip(result["columns"], result["rows"][0], strict=True))
+        return (
+            f"{_MACRO_LABELS.get(series, series)} ({r['unit']}) from {r['first_date']} to "
+            f"{r['last_date']}: mean {fmt(r['mean'])}, low {fmt(r['low'])}, high "
+            f"{fmt(r['high'])} over {r['n']} observations (macro series {series})."
+        ), None
+    cutoff = f" AND date <= DATE '{e.as_of}'" if e.as_of else ""
+    sql = (
+        f"SELECT series, date, value, unit, frequency FROM macro WHERE series = '{series}'"
+        f"{cutoff} ORDER BY date DESC LIMIT 1"
+    )
+    result = _call(ctx, ev, "query_features", {"sql": sql})
+    if not result["rows"]:
+        raise Declined(
+            f"No {series} observation is known on or before {e.as_of}: the series starts later."
+        )
+    _, day, value, unit, freq = result["rows"][0]
+    note = ""
+    if e.as_of and day != e.as_of.isoformat():
+        note = f" (the latest observation on or before {e.as_of}; the series is {freq})"
+    return (
+        f"{_MACRO_LABELS.get(series, series)} was {fmt(value)} ({unit}) on {day}{note}, "
+        f"macro series {series}."
+    ), None
+
+
+def _model_info(q: str, e: Entities, intent: Intent, ctx: ToolContext, ev: Evidence, *_: Any):  # noqa: ANN202
+    result = _call(ctx, ev, "describe_data", {"topic": "models"})
+    models = result["models"]
+    low = q.lower()
+    wanted = [n for n in ("risk", "pd") if n in low or (n == "pd" and "credit" in low)]
+    rows = [m for m in models if not wanted or m["name"] in wanted]
+    approved = [m for m in rows if m["status"] == "approved"]
+    if not rows:
+        raise Declined("No model is registered yet.")
+    lines = []
+    for m in approved:
+        lines.append(
+            f"{m['name']}@{m['version']} is in use: approved by {m['approved_by']} at "
+            f"{m['approved_at']}, registered by {m['registered_by']}; validation "
+            f"{m.get('validation') or 'not recorded'}."
+        )
+    others = [m for m in rows if m["status"] != "approved"]
+    if others:
+        lines.append(
+            "Other versions: "
+            + "; ".join(f"{m['name']}@{m['version']} {m['status']}" for m in others)
+            + "."
+        )
+    if not approved:
+        lines.insert(0, "No version is approved, so none is served.")
+    return " ".join(lines), None
+
+
+def _followup(
+    q: str, e: Entities, intent: Intent, ctx: ToolContext, ev: Evidence, history: list, *_: Any
+):  # noqa: ANN202, E501
+    previous = history[-1]
+    calls = [c for c in previous.get("tool_calls", []) if c.get("tool")]
+    if not calls:
+        raise Declined(
+            "The previous answer used no tool, so there is nothing further behind it to explain."
+        )
+    lines = [f'The previous answer ("{previous.get("question", "")}") rests on:']
+    for c in calls[:4]:
+        args = {k: v for k, v in (c.get("args") or {}).items() if k != "groups"}
+        r = _call(ctx, ev, c["tool"], args)
+        lines.append(_explain(c["tool"], r))
+    return "\n".join(lines), None
+
+
+def _explain(tool: str, r: dict[str, Any]) -> str:
+    if tool == "default_probability":
+        drivers = "; ".join(
+            f"{d.get('input') or d.get('field')} = "
+            + (fmt(d["value"]) if isinstance(d.get("value"), int | float) else str(d.get("value")))
+            for d in r.get("explanation", [])[:5]
+        )
+        return f"- {r.get('method')} ({r['model']}); drivers: {drivers}. {r['horizon_scaling']}"
+    if tool == "risk_metrics":
+        w = r["window"]
+        return (
+            f"- {r['model']}: historical simulation over {w['days']:,} daily returns from "
+            f"{w['start']} to {w['end']} at {r['confidence'] * 100:g}% confidence; "
+            f"{r['horizon_scaling']}"
+        )
+    if tool in ("get_features", "get_feature_history"):
+        values = r.get("values") or []
+        feats = sorted(
+            {v["feature"] for v in values} | ({r["feature"]} if "feature" in r else set())
+        )
+        return (
+            "- feature store values (point in time, never computed from later data): "
+            + "; ".join(f"{f}: {label(f)}" for f in feats)
+        )
+    if tool == "query_features":
+        return f"- a read-only SQL query over the warehouse: {r['sql']}"
+    if tool == "search_documents":
+        return "- passages from: " + "; ".join(
+            f"{p['doc_name']} p. {p['page_start']}" for p in r.get("passages", [])[:5]
+        )
+    return f"- {tool}"
+
+
+register("filing_number", _filing_number)
+register("filing_topic", _filing_topic)
+register("macro", _macro)
+register("model_info", _model_info)
+register("followup", _followup)
