@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -27,6 +29,7 @@ from app.trail.store import StoredRecord, TrailQuery
 from ingestion.errors import InputError, NotFoundError
 
 BUSY_TIMEOUT_MS = 15_000
+_INHERITED: list[sqlite3.Connection] = []  # connections a forked child must never use or close
 
 MIGRATIONS: tuple[tuple[str, str], ...] = (
     (
@@ -128,33 +131,68 @@ class SqliteTrailStore:
         self.path = Path(path)
         self.clock = clock
         self._ready = False
+        self._local = threading.local()
 
     # -- connections -------------------------------------------------------------------------
 
     def _open(self) -> sqlite3.Connection:
-        """A new connection with the durability settings (kept short-lived: safe across fork)."""
+        """A new connection with the durability settings."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        con = sqlite3.connect(self.path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+        con = sqlite3.connect(
+            self.path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False
+        )
         con.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         con.execute("PRAGMA synchronous = FULL")
         return con
 
+    def _shared(self) -> sqlite3.Connection:
+        """This thread's long-lived connection, kept open across calls.
+
+        Closing the last connection to a WAL file checkpoints it, which would cost several
+        fsyncs on every append.
+        """
+        local = self._local
+        con: sqlite3.Connection | None = getattr(local, "con", None)
+        if con is not None and local.pid == os.getpid():
+            return con
+        if con is not None:
+            # Inherited across fork: SQLite forbids using it in the child, and closing it here
+            # could release the parent's locks. Keep it unreferenced-but-alive, never touch it.
+            _INHERITED.append(con)
+        local.con, local.pid = self._open(), os.getpid()
+        return local.con
+
+    def _drop_shared(self) -> None:
+        con = getattr(self._local, "con", None)
+        if con is not None and self._local.pid == os.getpid():
+            with contextlib.suppress(sqlite3.Error):
+                con.close()
+        self._local.con = None
+
+    def close(self) -> None:
+        """Close this thread's connection (the next call opens a new one)."""
+        self._drop_shared()
+
     @contextlib.contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
+    def _connect(self, *, private: bool = False) -> Iterator[sqlite3.Connection]:
+        """A connection: this thread's shared one, or a ``private`` one closed afterwards."""
         try:
-            con = self._open()
+            con = self._open() if private else self._shared()
+            if not self._ready:
+                self._migrate(con)
+                self._ready = True
         except sqlite3.Error as exc:
+            if not private:
+                self._drop_shared()
             raise TrailError(
                 f"cannot open the answer trail at {self.path}: {exc}",
                 hint="check that the data directory exists and is writable",
             ) from exc
         try:
-            if not self._ready:
-                self._migrate(con)
-                self._ready = True
             yield con
         finally:
-            con.close()
+            if private:
+                con.close()
 
     def _migrate(self, con: sqlite3.Connection) -> None:
         if con.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
@@ -189,6 +227,7 @@ class SqliteTrailStore:
             except sqlite3.Error as exc:
                 with contextlib.suppress(sqlite3.Error):
                     con.execute("ROLLBACK")
+                self._drop_shared()  # after an I/O error start the next write afresh
                 raise self._write_error(exc, data) from exc
         return stored
 
@@ -337,7 +376,7 @@ class SqliteTrailStore:
 
     def scan(self, after_seq: int = 0) -> Iterator[StoredRecord]:
         """Every record after ``after_seq`` in chain order, from one snapshot (for export)."""
-        with self._connect() as con:
+        with self._connect(private=True) as con:
             con.execute("BEGIN")
             try:
                 cursor = con.execute(
@@ -353,7 +392,7 @@ class SqliteTrailStore:
 
     def verify(self, anchor: Mapping[str, Any] | None = None) -> VerifyResult:
         """Check the whole chain (and an anchor, if given) from one consistent snapshot."""
-        with self._connect() as con:
+        with self._connect(private=True) as con:
             con.text_factory = bytes
             con.execute("BEGIN")
             try:
@@ -426,7 +465,7 @@ class SqliteTrailStore:
                 hint="run `sightline trail verify` and investigate before removing anything",
             )
         limit = _day_start(before)
-        with self._connect() as con:
+        with self._connect(private=True) as con:
             con.execute("PRAGMA secure_delete = ON")  # purged content is overwritten, not left
             try:
                 con.execute("BEGIN IMMEDIATE")

@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from app.cli import cli
-from app.trail.anchor import make_anchor
+from app.trail.anchor import make_anchor, write_anchor
 from app.trail.chain import chain_hash
 from app.trail.record import canonical_json
 from ingestion.errors import PermissionDenied
@@ -124,7 +124,8 @@ def test_restored_older_copy_is_caught_by_the_anchor(filled, tmp_path) -> None:
     for i in range(21, 26):
         rt.trail.append(make_answer("ana", i))
     anchor = tmp_path / "anchor.json"
-    assert run("trail", "anchor", "--out", str(anchor), "--user", "carl")[0] == 0
+    write_anchor(make_anchor(rt.trail, by="carl"), anchor)
+    rt.trail.close()  # the app is stopped while the old copy is put back
     for suffix in ("-wal", "-shm"):
         Path(str(path) + suffix).unlink(missing_ok=True)
     shutil.copy(backup, path)
