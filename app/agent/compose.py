@@ -126,13 +126,17 @@ _STOP = frozenset(
 def keywords(question: str) -> list[str]:
     """The content words of a question (for extractive summaries)."""
     words = re.findall(r"[a-z0-9][a-z0-9&\-']+", question.lower())
-    return [w for w in words if w not in _STOP and len(w) > 2]
+    return [w for w in words if w not in _STOP and (len(w) > 2 or w in ("ai", "ev", "uk"))]
 
 
 def best_sentences(passage: dict[str, Any], words: list[str], limit: int = 2) -> list[str]:
     """The passage sentences that share most words with the question (injected text skipped)."""
     text = " ".join(passage["text"].split())
-    sentences = [s.strip() for s in _SENTENCE.split(text) if 30 <= len(s.strip()) <= 600]
+    sentences = [
+        s.strip()
+        for s in _SENTENCE.split(text)
+        if 30 <= len(s.strip()) <= 600 and not s.strip()[0].islower()  # skip cut-off fragments
+    ]
     scored = []
     for i, s in enumerate(sentences):
         if INJECTION_PATTERNS.search(s):

@@ -152,8 +152,9 @@ def _macro(q: str, e: Entities, intent: Intent, ctx: ToolContext, ev: Evidence, 
     note = ""
     if e.as_of and day != e.as_of.isoformat():
         note = f" (the latest observation on or before {e.as_of}; the series is {freq})"
+    name = _MACRO_LABELS.get(series, series)
     return (
-        f"{_MACRO_LABELS.get(series, series)} was {fmt(value)} ({unit}) on {day}{note}, "
+        f"{name[0].upper() + name[1:]} was {fmt(value)} ({unit}) on {day}{note}, "
         f"macro series {series}."
     ), None
 

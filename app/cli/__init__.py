@@ -64,6 +64,17 @@ def _register() -> None:
     from app.cli.models import models
 
     cli.add_command(models)
+    from app.cli import documents
+
+    data.ingest.add_command(documents.ingest_docs)
+    cli.add_command(documents.docs)
+    cli.add_command(documents.search)
+    from app.cli.eval import eval_command
+
+    cli.add_command(eval_command)
+    from app.cli.ask import ask
+
+    cli.add_command(ask)
 
 
 _register()
