@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from functools import cached_property
 
 from features.expressions import (
     Col,
@@ -57,7 +58,7 @@ class FeatureDefinition:
         """ticker, issuer or macro."""
         return ENTITY_KIND[self.source]
 
-    @property
+    @cached_property
     def version(self) -> str:
         """First 12 hex digits of sha256 over the computational definition."""
         text = "\n".join([self.name, self.source, SOURCES[self.source], self.expr.key()])

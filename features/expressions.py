@@ -20,6 +20,7 @@ Semantics shared by both paths (and checked by the parity property test):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
@@ -72,16 +73,21 @@ class Node:
         """Names of the input columns the node reads."""
         raise NotImplementedError
 
+    @cached_property
+    def cached_key(self) -> str:
+        """``key()``, computed once (trees are immutable)."""
+        return self.key()
+
     def compile(self, sql: SqlCompiler, memo: dict[str, tuple[str, int]]) -> tuple[str, int]:
         """SQL for this node and the stage whose columns it reads (memoized by key)."""
-        k = self.key()
+        k = self.cached_key
         if k not in memo:
             memo[k] = self._compile(sql, memo)
         return memo[k]
 
     def evaluate(self, ev: Evaluator, memo: dict[str, np.ndarray]) -> np.ndarray:
         """New values for the batch rows, updating state once per batch (memoized by key)."""
-        k = self.key()
+        k = self.cached_key
         if k not in memo:
             memo[k] = self._evaluate(ev, memo)
         return memo[k]
@@ -277,7 +283,7 @@ class Lag(Node):
         import numpy as np
 
         x = self.arg.evaluate(ev, memo)
-        prev = ev.state(self.key(), (), np.nan)
+        prev = ev.state(self.cached_key, (), np.nan)
         rows = ev.rows()
         out = prev[rows].copy()
         prev[rows] = x
@@ -320,7 +326,7 @@ class Rolling(Node):
         import numpy as np
 
         x = self.arg.evaluate(ev, memo)
-        win = _push(ev, self.key(), self.window, x)
+        win = _push(ev, self.cached_key, self.window, x)
         mask = ~np.isnan(win)
         n = mask.sum(axis=1)
         enough = n >= self.min_periods
@@ -388,8 +394,8 @@ class RollingBeta(Node):
     def _evaluate(self, ev: Evaluator, memo: dict[str, np.ndarray]) -> np.ndarray:
         import numpy as np
 
-        wy = _push(ev, self.key() + "#y", self.window, self.y.evaluate(ev, memo))
-        wx = _push(ev, self.key() + "#x", self.window, self.x.evaluate(ev, memo))
+        wy = _push(ev, self.cached_key + "#y", self.window, self.y.evaluate(ev, memo))
+        wx = _push(ev, self.cached_key + "#x", self.window, self.x.evaluate(ev, memo))
         mask = ~(np.isnan(wx) | np.isnan(wy))
         n = mask.sum(axis=1)
         with np.errstate(all="ignore"):
@@ -447,8 +453,8 @@ class Ewma(Node):
         import numpy as np
 
         x = self.arg.evaluate(ev, memo)
-        y = ev.state(self.key() + "#y", (), np.nan)
-        n = ev.state(self.key() + "#n", (), 0.0)
+        y = ev.state(self.cached_key + "#y", (), np.nan)
+        n = ev.state(self.cached_key + "#n", (), 0.0)
         rows = ev.rows()
         seen = ~np.isnan(x)
         first = seen & (n[rows] == 0)

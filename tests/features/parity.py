@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
 
 import duckdb
 
@@ -21,48 +20,49 @@ ABS = 1e-12  # values that are zero up to rounding (a drawdown at the high, a fl
 
 def warehouse_with(events: Sequence[Event]) -> duckdb.DuckDBPyConnection:
     """An in-memory warehouse whose tables hold exactly ``events``."""
+    import pandas as pd
+
     from features.schema import MIGRATIONS as FEATURE_MIGRATIONS
 
     con = duckdb.connect()
     apply_migrations(con, [*TABLE_MIGRATIONS, *FEATURE_MIGRATIONS])
-    bars = [
-        (b.ticker, b.date, None, None, None, b.close, b.adj_close, b.volume, "USD", "test")
-        for b in events
-        if isinstance(b, Bar)
-    ]
-    if bars:
-        con.executemany("INSERT INTO prices VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", bars)
-    quotes = [
-        (q.ticker, q.ts, q.bid, q.ask, q.bid_size, q.ask_size, "test")
-        for q in events
-        if isinstance(q, Quote)
-    ]
-    if quotes:
-        con.executemany("INSERT INTO quotes VALUES (?, ?, ?, ?, ?, ?, ?)", quotes)
-    filings = [
-        (
-            f.ticker,
-            f.period_end.year,
-            f.period_end,
-            f.filing_date,
-            f.item,
-            f.value,
-            "USD millions",
-            "doc",
-            1,
-        )
-        for f in events
-        if isinstance(f, Filing)
-    ]
-    if filings:
-        con.executemany("INSERT INTO fundamentals VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", filings)
-    macro = [
-        (m.series, m.date, m.value, "percent", "M", "test")
-        for m in events
-        if isinstance(m, MacroObs)
-    ]
-    if macro:
-        con.executemany("INSERT INTO macro VALUES (?, ?, ?, ?, ?, ?)", macro)
+    tables = {
+        "prices": [
+            (b.ticker, b.date, None, None, None, b.close, b.adj_close, b.volume, "USD", "test")
+            for b in events
+            if isinstance(b, Bar)
+        ],
+        "quotes": [
+            (q.ticker, q.ts, q.bid, q.ask, q.bid_size, q.ask_size, "test")
+            for q in events
+            if isinstance(q, Quote)
+        ],
+        "fundamentals": [
+            (
+                f.ticker,
+                f.period_end.year,
+                f.period_end,
+                f.filing_date,
+                f.item,
+                f.value,
+                "USD m",
+                "doc",
+                1,
+            )
+            for f in events
+            if isinstance(f, Filing)
+        ],
+        "macro": [
+            (m.series, m.date, m.value, "percent", "M", "test")
+            for m in events
+            if isinstance(m, MacroObs)
+        ],
+    }
+    for table, rows in tables.items():
+        if rows:
+            columns = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]
+            frame = pd.DataFrame(rows, columns=columns)  # noqa: F841 - read by DuckDB below
+            con.execute(f"INSERT INTO {table} SELECT * FROM frame")
     return con
 
 
@@ -74,12 +74,8 @@ def batch_values(con: duckdb.DuckDBPyConnection, *, epoch: int | None = None) ->
         for entity, ts, name, value in con.execute(
             feature_query(source, defs, **kwargs)
         ).fetchall():
-            out[(entity, name, _stamp(ts))] = value
+            out[(entity, name, ts)] = value
     return out
-
-
-def _stamp(ts: date) -> date:
-    return ts if isinstance(ts, datetime) or not hasattr(ts, "hour") else ts
 
 
 def stream_values(values: Sequence[FeatureValue]) -> dict:
