@@ -71,11 +71,16 @@ def _price(value: str | None) -> tuple[float, float]:
     help="FinanceBench folder for the retrieval suite (default: ../shared/data/financebench-dev).",
 )
 @click.option(
-    "--retrieval-subset",
+    "--retrieval-docs",
     type=int,
     default=None,
     metavar="N",
-    help="Score only the first N retrieval questions (the CI gate uses a subset).",
+    help="Retrieval suite: index and score only the first N filings (the CI gate uses 2).",
+)
+@click.option(
+    "--no-retrieval-baseline",
+    is_flag=True,
+    help="Retrieval suite: skip the LlamaIndex default-recipe baseline (faster).",
 )
 @click.option(
     "--price",
@@ -93,7 +98,8 @@ def eval_command(
     compare: tuple[str, str] | None,
     gate: bool,
     retrieval_data: Path | None,
-    retrieval_subset: int | None,
+    retrieval_docs: int | None,
+    no_retrieval_baseline: bool,
     price: str | None,
 ) -> None:
     """Run the evaluation suites and write a JSON + HTML report (or compare two runs)."""
@@ -118,8 +124,9 @@ def eval_command(
     options: dict[str, Any] = {"price_per_mtok": _price(price)}
     if retrieval_data:
         options["retrieval_data"] = str(retrieval_data)
-    if retrieval_subset:
-        options["retrieval_subset"] = retrieval_subset
+    if retrieval_docs:
+        options["retrieval_docs"] = retrieval_docs
+    options["retrieval_baseline"] = not no_retrieval_baseline
     run = runner.run_eval(
         rt,
         suites=list(suites) or None,
