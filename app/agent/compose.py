@@ -6,6 +6,7 @@ check can always trace it. Charts are declarative specs (plain dicts), never cod
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -70,6 +71,14 @@ def fmt(value: Any, kind: str = "number") -> str:
     v = float(value)
     if kind in ("annualized fraction", "fraction", "pct"):
         return f"{v * 100:.1f}%"
+    if kind == "prob":
+        # Tiny PDs keep two significant digits instead of collapsing to 0.00%.
+        pct = v * 100
+        if pct == 0 or pct >= 0.01:
+            return f"{pct:.2f}%"
+        if pct >= 1e-6:
+            return f"{pct:.{1 - math.floor(math.log10(pct))}f}%"
+        return f"{pct:.1e}%"
     if kind in ("log return", "pct2"):
         return f"{v * 100:.2f}%"
     if kind in ("ratio", "score"):

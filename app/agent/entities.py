@@ -184,6 +184,7 @@ def extract(question: str, known_tickers: set[str], portfolios: set[str] = froze
     for p in portfolios:
         if re.search(rf"\b{re.escape(p.lower())}\b", low):
             e.portfolio = p
+    e.unknown_tickers = [t for t in e.unknown_tickers if t not in portfolios]
     return e
 
 

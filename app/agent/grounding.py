@@ -20,7 +20,7 @@ from app.agent.evidence import Evidence
 
 _NUMBER = re.compile(
     r"(?<![\w.])(?P<sign>[-−–])?\s?(?P<cur>\$|USD\s?|US\$)?"
-    r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
+    r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)(?P<exp>[eE][-+]?\d{1,3})?"
     r"(?:\s?(?P<unit>%|percent\b|per cent\b|pp\b|percentage points?\b|bps\b|basis points?\b"
     r"|bn\b|billion\b|b\b|mn\b|million\b|m\b|k\b|thousand\b|x\b|trillion\b|tn\b))?",
     re.IGNORECASE,
@@ -71,6 +71,7 @@ class Claim:
     value: float
     decimals: int
     unit: str
+    exponent: int = 0
 
 
 @dataclass
@@ -110,13 +111,14 @@ def claims(text: str) -> list[Claim]:
     out = []
     for m in _NUMBER.finditer(cleaned):
         raw = m.group("num")
-        value = float(raw.replace(",", ""))
+        exponent = int(m.group("exp")[1:]) if m.group("exp") else 0
+        value = float(raw.replace(",", "")) * 10.0**exponent
         if m.group("sign"):
             value = -value
         unit = (m.group("unit") or "").lower()
         unit = _UNIT_ALIASES.get(unit, unit)
         decimals = len(raw.split(".")[1]) if "." in raw else 0
-        out.append(Claim(m.group(0).strip(), value, decimals, unit))
+        out.append(Claim(m.group(0).strip(), value, decimals, unit, exponent))
     return out
 
 
@@ -160,7 +162,7 @@ def check(text: str, evidence: Evidence, question: str = "") -> GroundingReport:
     report.bad_citations = [n for n in cited if evidence.passage(n) is None]
     pool = evidence_numbers(evidence, question, cited)
     for claim in claims(text):
-        if claim.unit == "" and claim.decimals == 0 and 0 <= abs(claim.value) <= 10:
+        if claim.unit == "" and not claim.decimals and not claim.exponent and abs(claim.value) <= 10:
             continue
         report.checked += 1
         if not grounded(claim, pool):
@@ -175,13 +177,14 @@ def check(text: str, evidence: Evidence, question: str = "") -> GroundingReport:
 
 def grounded(claim: Claim, pool: Iterable[float]) -> bool:
     """True when some evidence number displays as ``claim`` (rounding, unit, sign of losses)."""
-    tolerance = 0.5 * 10.0 ** (-claim.decimals)
+    tolerance = 0.5 * 10.0 ** (claim.exponent - claim.decimals)
     shown = abs(claim.value)
     factors = _FACTORS.get(claim.unit, (1.0,))
     for stored in pool:
         for factor in factors:
             candidate = abs(stored) * factor
-            if abs(candidate - shown) <= tolerance * (1 + 1e-9) + 1e-12 * max(1.0, shown):
+            # The slack only absorbs float noise in the multiplication, never a real difference.
+            if abs(candidate - shown) <= tolerance * (1 + 1e-9) + 1e-12 * shown:
                 return True
     return False
 

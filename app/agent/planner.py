@@ -358,7 +358,8 @@ def _vol_regime(q: str, e: Entities, intent: Intent, ctx: ToolContext, ev: Evide
         f"{target}'s volatility regime as of {r['as_of']} is {regime}: EWMA volatility "
         f"(lambda {v['ewma_lambda']:g}) is {fmt(ewma, 'pct')} annualized against a long-run "
         f"(sample, {r['window']['days']:,} days) volatility of {fmt(long_run, 'pct')}. "
-        "Elevated means EWMA above 1.25 times the long-run level, calm below 0.8 times. "
+        "Elevated means EWMA more than a quarter above the long-run level, calm more than a "
+        "fifth below it. "
         f"Model {r['model']}."
     )
     return text, None
@@ -379,7 +380,7 @@ def _pd_issuer(q: str, e: Entities, intent: Intent, ctx: ToolContext, ev: Eviden
     v = r["values"]
     text = (
         f"{e.tickers[0]}'s probability of default over {v['horizon_years']:g} year(s) is "
-        f"{fmt(v['probability_of_default'], 'pct2')} as of {r['as_of']} (Merton distance to "
+        f"{fmt(v['probability_of_default'], 'prob')} as of {r['as_of']} (Merton distance to "
         f"default {fmt(v['distance_to_default'], 'ratio')}). Drivers: equity value "
         f"{fmt(v['equity_value_usd_m'], 'USD millions')}, equity volatility "
         f"{fmt(v['equity_volatility'], 'pct')}, default point "
@@ -440,7 +441,7 @@ def _loan_text(subject: str, r: dict[str, Any]) -> str:
         f"({'raises' if c['log_odds'] > 0 else 'lowers'} risk)"
         for c in drivers
     ]
-    text = f"{subject}: probability of default {fmt(pd_value, 'pct')} (model {r['model']})."
+    text = f"{subject}: probability of default {fmt(pd_value, 'prob')} (model {r['model']})."
     if parts:
         text += " Main drivers: " + "; ".join(parts) + "."
     return text + _domain_note(r)
