@@ -162,7 +162,8 @@ def check(text: str, evidence: Evidence, question: str = "") -> GroundingReport:
     report.bad_citations = [n for n in cited if evidence.passage(n) is None]
     pool = evidence_numbers(evidence, question, cited)
     for claim in claims(text):
-        if claim.unit == "" and not claim.decimals and not claim.exponent and abs(claim.value) <= 10:
+        small_count = not (claim.unit or claim.decimals or claim.exponent)
+        if small_count and abs(claim.value) <= 10:
             continue
         report.checked += 1
         if not grounded(claim, pool):

@@ -1,4 +1,4 @@
-"""The grounding check: numbers must trace to evidence (rounding, %, bn/mn, signs), citations exist."""
+"""Grounding: numbers trace to evidence (rounding, %, bn/mn, signs); citations exist."""
 
 from __future__ import annotations
 
