@@ -312,7 +312,8 @@ class StreamingEngine:
         else:
             self._close_bars()
             self.open_date["bars"] = b.date
-        if last is not None and (b.date - last.date).days > GAP_DAYS:
+        previous = self.last_bar.get(b.ticker)  # after the close above: the bar before this one
+        if previous is not None and (b.date - previous.date).days > GAP_DAYS:
             self.stats["gaps"] += 1
         self.pending_bars[b.ticker] = b
         self.stats["accepted"] += 1
