@@ -147,3 +147,29 @@ def test_first_difference() -> None:
     assert first_difference([1], [1, 2]) == "result: logged 1 items, now 2"
     assert first_difference(True, 1) == "result: logged True, now 1"
     assert first_difference("NaN", "NaN") is None
+
+
+def test_replay_of_an_error_reported_in_the_result(store) -> None:
+    # Tools that return {"error": ...} instead of raising: the same error again is a match.
+    def run(name, args, versions):
+        return {"error": f"unknown ticker {args['ticker']}"}
+
+    stored = store.append(
+        toy_answer(
+            "toy@1",
+            [
+                (
+                    "lookup",
+                    {"ticker": "ZZZZ"},
+                    {"error": "unknown ticker ZZZZ"},
+                    "unknown ticker ZZZZ",
+                )
+            ],
+        )  # fmt: skip
+    )
+    assert replay_record(stored, run).ok
+    changed = store.append(
+        toy_answer("toy@1", [("lookup", {"ticker": "AAPL"}, {"value": 1.0}, None)])
+    )
+    report = replay_record(changed, run)
+    assert not report.ok and "result.error: new" in report.calls[0].difference
