@@ -131,11 +131,13 @@ def feature_query(
     *,
     since: date | None = None,
     epoch: int = EWMA_EPOCH,
+    wide: bool = False,
 ) -> str:
     """SQL giving (entity, ts, feature, value) for every row and finite value of ``definitions``.
 
     With ``since``, only rows with ts >= since are returned, and when every definition has a
-    bounded lookback the input is trimmed to the history those rows need.
+    bounded lookback the input is trimmed to the history those rows need. ``wide`` returns
+    (entity, ts, one column per feature) instead, NULLs included.
     """
     compiler = StageCompiler(epoch)
     memo: dict[str, tuple[str, int]] = {}
@@ -149,6 +151,8 @@ def feature_query(
     ctes, last = compiler.ctes(base)
     names = ", ".join(f'"{d.name}"' for d in definitions)
     where = f"WHERE ts >= {_sql_date(since)}" if since is not None else ""
+    if wide:
+        return f"WITH {ctes}\nSELECT entity, ts, {names} FROM {last} {where}"
     return (
         f"WITH {ctes},\nwide AS (SELECT entity, ts, {names} FROM {last} {where})\n"
         f"SELECT entity, ts, feature, value FROM "

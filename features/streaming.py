@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     import numpy as np
 
 GAP_DAYS = 5
+QUOTE_BUFFER = 8192  # quotes buffered before a micro-batch is applied (process() ends one)
 SNAPSHOT_FORMAT = 1
 
 
@@ -62,7 +63,9 @@ class SourceState:
         self.fills: dict[str, float] = {}
         n = len(definitions)
         self.latest = np.full((self.capacity, n), np.nan)
-        self.latest_at = np.full((self.capacity, n), np.datetime64("NaT"), dtype="datetime64[us]")
+        # Python date/datetime objects: converting every stamp to datetime64 costs more than
+        # the feature update itself. Snapshots store them as datetime64.
+        self.latest_at = np.full((self.capacity, n), None, dtype=object)
         self._rows = np.zeros(0, dtype=np.int64)
         self._inputs: dict[str, np.ndarray] = {}
 
@@ -108,7 +111,7 @@ class SourceState:
         for key, arr in self.arrays.items():
             self.arrays[key] = grown(arr, self.fills[key])
         self.latest = grown(self.latest, np.nan)
-        self.latest_at = grown(self.latest_at, np.datetime64("NaT"))
+        self.latest_at = grown(self.latest_at, None)
         self.capacity = capacity
 
     def apply(
@@ -166,7 +169,7 @@ class StreamingEngine:
         self.last_macro: dict[str, MacroObs] = {}
         self.items: dict[str, dict[date, dict[str, float]]] = {}
         self.market_prev: float | None = None
-        self._round: dict[str, Quote] = {}
+        self._round: list[Quote] = []
         self._emit: list[FeatureValue] | None = None
 
     # ---------------------------------------------------------------- public API
@@ -208,15 +211,14 @@ class StreamingEngine:
 
         wanted = {d.name for d in select(names)} if names else None
         out = []
-        for source_name, source in self.sources.items():
+        for source in self.sources.values():
             row = source.index.get(entity)
             if row is None:
                 continue
             for col, d in enumerate(source.definitions):
                 if (wanted and d.name not in wanted) or np.isnan(source.latest[row, col]):
                     continue
-                stamp = source.latest_at[row, col].astype(datetime)
-                as_of = stamp if source_name == "quotes" else stamp.date()
+                as_of = source.latest_at[row, col]
                 out.append(
                     FeatureValue(entity, d.name, d.version, as_of, float(source.latest[row, col]))
                 )
@@ -259,37 +261,47 @@ class StreamingEngine:
             return self._reject("invalid", q)
         if q.bid_size < 0 or q.ask_size < 0:
             return self._reject("invalid", q)
-        last = self._round.get(q.ticker) or self.last_quote.get(q.ticker)
+        last = self.last_quote.get(q.ticker)  # the last accepted quote (applied or buffered)
         if last is not None and q.ts <= last.ts:
             if q.ts < last.ts:
                 return self._reject("late", q)
             return self._reject("duplicate" if q == last else "conflict", q)
-        if q.ticker in self._round:
-            self._close_round()
-        self._round[q.ticker] = q
+        self.last_quote[q.ticker] = q
+        self._round.append(q)
         self.stats["accepted"] += 1
+        if len(self._round) >= QUOTE_BUFFER:
+            self._close_round()
 
     def _close_round(self) -> None:
+        """Apply buffered quotes: round k holds each ticker's k-th buffered quote.
+
+        Quote features are per ticker, so applying rounds in order keeps each ticker's order
+        while letting numpy update many tickers at once (the micro-batch).
+        """
         if not self._round:
             return
         import numpy as np
 
-        quotes = list(self._round.values())
-        self._round = {}
-        for q in quotes:
-            self.last_quote[q.ticker] = q
-        inputs = {
-            "bid": np.array([q.bid for q in quotes]),
-            "ask": np.array([q.ask for q in quotes]),
-            "bid_size": np.array([q.bid_size for q in quotes]),
-            "ask_size": np.array([q.ask_size for q in quotes]),
-        }
-        stamps = [q.ts for q in quotes]
-        names = [q.ticker for q in quotes]
-        _, values = self.sources["quotes"].apply(
-            names, np.array(stamps, dtype="datetime64[us]"), inputs
-        )
-        self._emit_values("quotes", names, stamps, values)
+        buffered, self._round = self._round, []
+        rounds: list[list[Quote]] = []
+        seen: dict[str, int] = {}
+        for q in buffered:
+            k = seen.get(q.ticker, 0)
+            seen[q.ticker] = k + 1
+            if k == len(rounds):
+                rounds.append([])
+            rounds[k].append(q)
+        for quotes in rounds:
+            inputs = {
+                "bid": np.array([q.bid for q in quotes]),
+                "ask": np.array([q.ask for q in quotes]),
+                "bid_size": np.array([q.bid_size for q in quotes]),
+                "ask_size": np.array([q.ask_size for q in quotes]),
+            }
+            stamps = [q.ts for q in quotes]
+            names = [q.ticker for q in quotes]
+            _, values = self.sources["quotes"].apply(names, np.array(stamps, dtype=object), inputs)
+            self._emit_values("quotes", names, stamps, values)
 
     # ---------------------------------------------------------------- bars
     def _on_bar(self, b: Bar) -> None:
@@ -346,9 +358,7 @@ class StreamingEngine:
             self.last_bar[b.ticker] = b
         stamps = [b.date for b in bars]
         names = [b.ticker for b in bars]
-        _, values = self.sources["bars"].apply(
-            names, np.array(stamps, dtype="datetime64[us]"), inputs
-        )
+        _, values = self.sources["bars"].apply(names, np.array(stamps, dtype=object), inputs)
         self._emit_values("bars", names, stamps, values)
 
     # ---------------------------------------------------------------- filings
@@ -396,9 +406,7 @@ class StreamingEngine:
         }
         day = filed[0].filing_date
         stamps = [day] * len(tickers)
-        _, values = self.sources["filings"].apply(
-            tickers, np.array(stamps, dtype="datetime64[us]"), inputs
-        )
+        _, values = self.sources["filings"].apply(tickers, np.array(stamps, dtype=object), inputs)
         self._emit_values("filings", tickers, stamps, values)
 
     # ---------------------------------------------------------------- macro
@@ -441,7 +449,7 @@ class StreamingEngine:
         }
         day = next(iter(observed.values())).date
         _, values = self.sources["macro"].apply(
-            [MACRO_ENTITY], np.array([day], dtype="datetime64[us]"), inputs
+            [MACRO_ENTITY], np.array([day], dtype=object), inputs
         )
         self._emit_values("macro", [MACRO_ENTITY], [day], values)
 
@@ -467,7 +475,20 @@ class StreamingEngine:
             for i, key in enumerate(keys):
                 arrays[f"{name}_{i}"] = src.arrays[key]
             arrays[f"{name}_latest"] = src.latest
-            arrays[f"{name}_latest_at"] = src.latest_at.astype("int64")
+            arrays[f"{name}_latest_at"] = (
+                np.array(
+                    [
+                        [
+                            np.datetime64(v, "us") if v is not None else np.datetime64("NaT")
+                            for v in row
+                        ]
+                        for row in src.latest_at
+                    ],
+                    dtype="datetime64[us]",
+                )
+                .reshape(src.latest_at.shape)
+                .astype("int64")
+            )
             sources_meta[name] = {
                 "entities": src.entities,
                 "capacity": src.capacity,
@@ -548,7 +569,7 @@ class StreamingEngine:
                     src.arrays[key] = data[f"{name}_{i}"].copy()
                     src.fills[key] = fill
                 src.latest = data[f"{name}_latest"].copy()
-                src.latest_at = data[f"{name}_latest_at"].astype("datetime64[us]")
+                src.latest_at = _stamps_from(data[f"{name}_latest_at"], quotes=name == "quotes")
         engine.stats = Counter(meta["stats"])
         engine.rejected.extend((reason, event) for reason, event in meta["rejected"])
         engine.open_date = {
@@ -580,6 +601,18 @@ class StreamingEngine:
     def online_values(self) -> list[dict[str, object]]:
         """Every latest value, JSON-ready (what ``write_online`` publishes)."""
         return [fv.to_dict() for entity in self.entities() for fv in self.latest(entity)]
+
+
+def _stamps_from(micros: np.ndarray, *, quotes: bool) -> np.ndarray:
+    """int64 microseconds (NaT = missing) -> object array of datetime (quotes) or date."""
+    import numpy as np
+
+    out = np.full(micros.shape, None, dtype=object)
+    stamps = micros.astype("datetime64[us]")
+    for index in zip(*np.nonzero(~np.isnat(stamps)), strict=True):
+        value = stamps[index].astype(datetime)
+        out[index] = value if quotes else value.date()
+    return out
 
 
 def write_online(engine: StreamingEngine, directory: Path) -> Path:
