@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from app.cli.models import ensure_demo_models
 from app.runtime import Runtime
 from features.batch import refresh as refresh_features
 
@@ -50,6 +51,8 @@ DEMO_STEPS: list[DemoStep] = [
     DemoStep("tables", load_tables),
     DemoStep("features", lambda rt, say: refresh_features(rt.warehouse, say)),
     DemoStep("users", create_users),
+    # Risk and PD: trained by 'model_owner', validated and approved by 'validator' (maker-checker).
+    DemoStep("models", lambda rt, say: ensure_demo_models(rt, say)),
 ]
 
 

@@ -8,6 +8,7 @@ fundamental is only used once its filing date has passed.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass
 from datetime import date
@@ -33,11 +34,26 @@ class Series:
     dates: list[date]
     values: Array
 
+    @functools.cached_property
+    def days(self) -> np.ndarray:
+        """The dates as proleptic ordinals (int64), for fast alignment."""
+        return np.fromiter((d.toordinal() for d in self.dates), np.int64, len(self.dates))
+
+    def on(self, days: np.ndarray) -> Series:
+        """This series restricted to ``days`` (ordinals that it must all hold)."""
+        idx = np.searchsorted(self.days, days)
+        picked = [self.dates[i] for i in idx]
+        return Series(self.entity, self.feature, self.version, picked, self.values[idx])
+
     def record(self) -> dict[str, Any]:
-        """FeatureValue-like dict for the trail: the last value plus the window and its sha256."""
+        """FeatureValue-like dict for the trail: the last value plus the window and its sha256.
+
+        The sha256 covers the values and their dates (as day ordinals), so a replay can tell
+        whether it read exactly the same window.
+        """
         digest = hashlib.sha256()
         digest.update(np.ascontiguousarray(self.values).tobytes())
-        digest.update(",".join(d.isoformat() for d in self.dates).encode())
+        digest.update(self.days.tobytes())
         return {
             "entity": self.entity,
             "feature": self.feature,

@@ -8,6 +8,7 @@ artefact. ``train_risk`` fits those parameters on the warehouse's return history
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 from datetime import date, timedelta
@@ -83,14 +84,17 @@ def risk_metrics(
         t: inputs.return_history(con, t, start, as_of, min_obs=min_obs)
         for t in dict.fromkeys([*tickers, inputs.MARKET])
     }
-    dates = sorted(set.intersection(*(set(s.dates) for s in series.values())))[-req.lookback_days :]
-    if len(dates) < min_obs:
+    days = functools.reduce(np.intersect1d, [s.days for s in series.values()])
+    days = days[-req.lookback_days :]
+    if len(days) < min_obs:
         raise InsufficientData(
-            f"only {len(dates)} days with returns for every ticker up to {as_of}; need {min_obs}",
+            f"only {len(days)} days with returns for every ticker up to {as_of}; need {min_obs}",
             hint="choose a later as_of date or fewer tickers with short histories",
         )
-    aligned = {t: _on_dates(s, dates) for t, s in series.items()}
-    records.extend(_window_record(s, dates) for s in series.values())
+    used = {t: s.on(days) for t, s in series.items()}
+    dates = used[inputs.MARKET].dates
+    aligned = {t: s.values for t, s in used.items()}
+    records.extend(s.record() for s in used.values())
     simple = np.column_stack([np.expm1(aligned[t]) for t in tickers])
     w = np.array([weights[t] for t in tickers], dtype=np.float64)
     returns = simple @ w
@@ -160,18 +164,6 @@ def _target(
 def _common_as_of(con: Any, tickers: list[str], as_of: date | None) -> date:
     """The last date on or before ``as_of`` with a price for every ticker."""
     return min(inputs.last_price(con, t, as_of)[0] for t in tickers)
-
-
-def _on_dates(series: inputs.Series, dates: list[date]) -> np.ndarray:
-    index = {d: i for i, d in enumerate(series.dates)}
-    return series.values[[index[d] for d in dates]]
-
-
-def _window_record(series: inputs.Series, dates: list[date]) -> dict[str, Any]:
-    used = inputs.Series(
-        series.entity, series.feature, series.version, dates, _on_dates(series, dates)
-    )
-    return used.record()
 
 
 def _measures(
@@ -317,7 +309,12 @@ def train_risk(con: Any, params: dict[str, Any] | None = None) -> TrainedModel:
     domain = {
         "confidence": p["validated_confidence"],
         "horizon_days": p["validated_horizon_days"],
-        "volatility_ewma_annualized": [float(all_vols.min()), float(all_vols.max())],
+        # Central 99% of the volatilities seen in training: flat stretches (vol 0) and one-day
+        # blow-ups would otherwise make the range meaningless.
+        "volatility_ewma_annualized": [
+            float(np.quantile(all_vols, 0.005)),
+            float(np.quantile(all_vols, 0.995)),
+        ],
         "observations_min": p["min_observations"],
         "training_tickers": [s.entity for s in series],
     }

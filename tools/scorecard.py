@@ -97,10 +97,12 @@ def woe_matrix(bins: dict[str, Any], frame: Any) -> np.ndarray:
             x = frame[name].to_numpy(dtype=np.float64)
             cols.append(woe[np.searchsorted(np.asarray(spec["edges"]), x, side="right")])
         else:
-            lookup = {lv: i for i, lv in enumerate(spec["levels"])}
-            other = lookup[OTHER]
-            codes = frame[name].astype(str).map(lambda v, lk=lookup, o=other: lk.get(v, o))
-            cols.append(woe[codes.to_numpy(dtype=np.int64)])
+            import pandas as pd
+
+            # Vectorized lookup: unknown levels (-1) fall into the pooled bin, which is last.
+            codes = pd.Index(spec["levels"]).get_indexer(frame[name].astype(str))
+            codes[codes < 0] = len(spec["levels"]) - 1
+            cols.append(woe[codes])
     return np.column_stack(cols)
 
 
