@@ -61,7 +61,9 @@ def resolve_device(setting: str) -> str:
 def load_model(device: str) -> Any:
     """The SentenceTransformer for ``device``, loaded from the local path once per process."""
     from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as hf_logging
 
+    hf_logging.disable_progress_bar()  # no "Loading weights" bar on the CLI's stderr
     return SentenceTransformer(str(model_path()), device=device, local_files_only=True)
 
 

@@ -17,6 +17,7 @@ def open_document_index(
     device: str = "auto",
     max_mb: int = 25,
     max_pages: int = 2000,
+    collection: str = "sightline_chunks",
 ) -> DocumentIndex:
     """The document index under ``home/documents`` with the vector backend ``vectors``.
 
@@ -26,10 +27,14 @@ def open_document_index(
         device: embedding device setting (``auto``, ``cpu``, ``cuda``).
         max_mb: upload size cap in MB.
         max_pages: page cap per document.
+        collection: the Chroma collection (tests give each index its own on a shared server).
     """
     directory = Path(home) / "documents"
     embedder = Embedder(device=device, cache=EmbeddingCache(directory / "embeddings.sqlite"))
     limits = ParseLimits(max_bytes=max_mb * 1024 * 1024, max_pages=max_pages)
     return DocumentIndex(
-        directory, vectors=open_vectors(vectors, home), embedder=embedder, limits=limits
+        directory,
+        vectors=open_vectors(vectors, home, collection=collection),
+        embedder=embedder,
+        limits=limits,
     )

@@ -355,6 +355,33 @@ class DocumentIndex:
             str(path), "rejected", doc_name=path.stem, reason=exc.reason, message=exc.message
         )
 
+    def load_manifest(
+        self, manifest: Path | None, *, uploaded_by: str, say: Progress | None = None
+    ) -> str:
+        """Ingest every file of a manifest (default: the demo documents); idempotent.
+
+        Returns:
+            A one-line summary such as ``7 documents: 5 indexed, 2 unchanged``.
+        """
+        from ingestion.documents.manifest import DEMO_MANIFEST, read_manifest
+
+        entries = read_manifest(manifest or DEMO_MANIFEST)
+        counts: dict[str, int] = {}
+        for entry in entries:
+            (result,) = self.ingest(
+                [entry.path],
+                groups=entry.access_groups,
+                uploaded_by=uploaded_by,
+                title=entry.title,
+                issuer=entry.issuer,
+                doc_date=entry.doc_date,
+                doc_type=entry.doc_type,
+                progress=say,
+            )
+            counts[result.status] = counts.get(result.status, 0) + 1
+        detail = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+        return f"{len(entries)} documents: {detail}"
+
     # -- lifecycle -------------------------------------------------------------------------
     def get(self, doc_ref: str) -> dict[str, Any]:
         """One non-deleted document by doc_id, unique doc_id prefix (>= 8 chars) or doc_name."""

@@ -45,11 +45,11 @@ class VectorIndex(Protocol):
 class ChromaVectors:
     """A Chroma collection with cosine distance, over an embedded store or a server."""
 
-    def __init__(self, client: Any) -> None:
+    def __init__(self, client: Any, collection: str = COLLECTION) -> None:
         self._client = client
         try:
             self._collection = client.get_or_create_collection(
-                COLLECTION, embedding_function=None, metadata={"hnsw:space": "cosine"}
+                collection, embedding_function=None, metadata={"hnsw:space": "cosine"}
             )
             self._max_batch = int(client.get_max_batch_size())
         except Exception as exc:  # chromadb raises many types; translate at the boundary
@@ -118,8 +118,11 @@ class ChromaVectors:
             raise StoreError(f"the vector index failed: {exc}") from exc
 
 
-def open_vectors(setting: str, home: Path) -> ChromaVectors:
-    """Build the vector index named by ``SIGHTLINE_VECTORS`` (``chroma`` or ``chroma+http://...``)."""
+def open_vectors(setting: str, home: Path, *, collection: str = COLLECTION) -> ChromaVectors:
+    """Build the vector index named by ``SIGHTLINE_VECTORS`` (``chroma`` or ``chroma+http://...``).
+
+    ``collection`` lets tests share one Chroma server without sharing records.
+    """
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
@@ -131,7 +134,7 @@ def open_vectors(setting: str, home: Path) -> ChromaVectors:
             client = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
         except Exception as exc:
             raise StoreError(f"cannot open the Chroma store in {path}: {exc}") from exc
-        return ChromaVectors(client)
+        return ChromaVectors(client, collection)
     if setting.startswith("chroma+http"):
         url = urlparse(setting.removeprefix("chroma+"))
         if not url.hostname or not url.port:
@@ -150,7 +153,7 @@ def open_vectors(setting: str, home: Path) -> ChromaVectors:
                 f"cannot reach the Chroma server at {url.hostname}:{url.port}: {exc}",
                 hint="start it with `chroma run --path DIR --port PORT`",
             ) from exc
-        return ChromaVectors(client)
+        return ChromaVectors(client, collection)
     raise ConfigError(
         f"unknown SIGHTLINE_VECTORS {setting!r}", hint="use 'chroma' or 'chroma+http://HOST:PORT'"
     )

@@ -62,6 +62,8 @@ def parse_document(path: Path, limits: ParseLimits = ParseLimits()) -> ParsedDoc
         size = path.stat().st_size
         with path.open("rb") as handle:
             head = handle.read(8192)
+            handle.seek(max(0, size - 2048))
+            tail = handle.read()
     except OSError as exc:
         raise DocumentRejected(f"cannot read {path}: {exc.strerror}", reason="unreadable") from exc
     if size > limits.max_bytes:
@@ -73,6 +75,14 @@ def parse_document(path: Path, limits: ParseLimits = ParseLimits()) -> ParsedDoc
     if size == 0:
         raise DocumentRejected(f"{path.name} is empty", reason="empty_text")
     kind = sniff_kind(path, head)
+    if kind == "pdf" and b"%%EOF" not in tail:
+        # A PDF ends with %%EOF; a missing marker means a cut-off upload (PDFium would
+        # otherwise "recover" whatever pages it can and we would index half a filing).
+        raise DocumentRejected(
+            f"{path.name} is truncated (no %%EOF marker at the end)",
+            reason="truncated",
+            hint="upload the complete file",
+        )
     command = [
         sys.executable,
         "-I",  # isolated: no PYTHON* variables, no user site, no current directory on sys.path

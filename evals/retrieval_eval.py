@@ -1,0 +1,265 @@
+"""FinanceBench page-level retrieval: Sightline's hybrid index vs the LlamaIndex default recipe.
+
+    python -m evals.retrieval_eval [--docs N] [--k 10] [--cache-dir DIR] [--no-baseline]
+
+For every question whose gold PDF is present, both systems retrieve the top 10 chunks, once with
+the search restricted to the gold document ("single-doc") and once over every document ("shared
+store"). A question is a hit at k when a top-k chunk comes from the gold document and its page span
+includes a gold evidence page. Reported: recall@1/3/5/10 and MRR@10 per system and setting, the
+ratio ours/baseline, and the questions skipped because their PDF is missing.
+
+The baseline is the LlamaIndex default recipe: one pypdf Document per page -> SentenceSplitter
+(1024/200) -> the same MiniLM via llama-index-embeddings-huggingface at the local model path ->
+VectorStoreIndex over Chroma -> top k. Both indexes persist under --cache-dir (embeddings keyed by
+content hash), so a rerun only embeds what changed. FinanceBench is CC-BY-NC: evaluation only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "financebench-dev"
+KS = (1, 3, 5, 10)
+
+
+def load_questions(data: Path, docs_limit: int | None) -> tuple[list[dict], list[dict], list[Path]]:
+    """(scorable questions, skipped questions, PDFs to index)."""
+    questions = [json.loads(line) for line in (data / "questions.jsonl").open(encoding="utf-8")]
+    available = {p.stem: p for p in sorted((data / "pdfs").glob("*.pdf"))}
+    used = sorted({q["doc_name"] for q in questions if q["doc_name"] in available})
+    if docs_limit:
+        used = used[:docs_limit]
+    chosen = set(used)
+    scorable = [q for q in questions if q["doc_name"] in chosen]
+    skipped = [q for q in questions if q["doc_name"] not in available]
+    pdfs = [available[name] for name in sorted(available) if not docs_limit or name in chosen]
+    return scorable, skipped, pdfs
+
+
+def gold_pages(question: dict) -> set[int]:
+    """1-based gold pages in the gold document."""
+    return {
+        int(e["evidence_page_num"]) + 1
+        for e in question["evidence"]
+        if e.get("doc_name", question["doc_name"]) == question["doc_name"]
+    }
+
+
+Hit = tuple[str, int, int]  # doc_name, page_start, page_end
+
+
+def score(questions: Sequence[dict], retrieve: Callable[[dict], list[Hit]]) -> dict[str, float]:
+    """recall@k and MRR@10 of ``retrieve`` over ``questions``."""
+    hits = {k: 0 for k in KS}
+    mrr = 0.0
+    for q in questions:
+        gold = gold_pages(q)
+        first = None
+        for rank, (doc, start, end) in enumerate(retrieve(q)[:10], start=1):
+            if doc == q["doc_name"] and any(start <= p <= end for p in gold):
+                first = rank
+                break
+        if first:
+            mrr += 1.0 / first
+            for k in KS:
+                hits[k] += first <= k
+    n = max(1, len(questions))
+    out = {f"R@{k}": hits[k] / n for k in KS}
+    out["MRR@10"] = mrr / n
+    return out
+
+
+def doc_meta(data: Path) -> dict[str, dict]:
+    """documents.jsonl by doc_name."""
+    return {d["doc_name"]: d for d in map(json.loads, (data / "documents.jsonl").open())}
+
+
+# -- ours --------------------------------------------------------------------------------------
+def build_ours(pdfs: Sequence[Path], cache: Path, meta: dict[str, dict], device: str) -> object:
+    from ingestion.documents.sandbox import ParseLimits
+    from retrieval.embeddings import Embedder, EmbeddingCache
+    from retrieval.index import DocumentIndex
+    from retrieval.vectors import open_vectors
+
+    home = cache / "ours"
+    embedder = Embedder(device=device, cache=EmbeddingCache(cache / "embeddings.sqlite"))
+    index = DocumentIndex(
+        home / "documents",
+        vectors=open_vectors("chroma", home),
+        embedder=embedder,
+        limits=ParseLimits(max_bytes=100 * 2**20),
+    )
+    started, pages, chunks = time.monotonic(), 0, 0
+    for pdf in pdfs:
+        m = meta.get(pdf.stem, {})
+        period = str(m.get("doc_period", ""))
+        title = f"{m.get('company', pdf.stem)} {m.get('doc_type', '').upper()} {period}".strip()
+        (result,) = index.ingest(
+            [pdf],
+            groups=["public"],
+            uploaded_by="eval",
+            title=title,
+            issuer=m.get("company"),
+            doc_type=m.get("doc_type"),
+        )
+        pages += result.pages
+        chunks += result.chunks
+        print(
+            f"  ours: {pdf.stem}: {result.status}, {result.pages} pages, {result.chunks} chunks,"
+            f" {result.embedded} embedded",
+            file=sys.stderr,
+        )
+    print(
+        f"  ours: {len(pdfs)} PDFs, {pages} pages, {chunks} chunks in "
+        f"{time.monotonic() - started:.0f}s",
+        file=sys.stderr,
+    )
+    return index
+
+
+def ours_retriever(index: object, single_doc: bool, k: int) -> Callable[[dict], list[Hit]]:
+    def retrieve(q: dict) -> list[Hit]:
+        found = index.search(
+            q["question"],
+            groups=["public"],
+            k=k,  # type: ignore[attr-defined]
+            doc_name=q["doc_name"] if single_doc else None,
+        )
+        return [(p.doc_name, p.page_start, p.page_end) for p in found]
+
+    return retrieve
+
+
+# -- the LlamaIndex default recipe -----------------------------------------------------------
+def build_baseline(pdfs: Sequence[Path], cache: Path, device: str) -> object:
+    import chromadb
+    from llama_index.core import Document, Settings, VectorStoreIndex
+    from llama_index.core.node_parser import SentenceSplitter
+    from llama_index.embeddings.huggingface import HuggingFaceEmbedding
+    from llama_index.vector_stores.chroma import ChromaVectorStore
+    from pypdf import PdfReader
+
+    from retrieval.embeddings import model_path, resolve_device
+
+    Settings.embed_model = HuggingFaceEmbedding(
+        model_name=str(model_path()), device=resolve_device(device)
+    )
+    Settings.llm = None
+    client = chromadb.PersistentClient(path=str(cache / "llama-chroma"))
+    collection = client.get_or_create_collection("llama_default", embedding_function=None)
+    store = ChromaVectorStore(chroma_collection=collection)
+    index = VectorStoreIndex.from_vector_store(store)
+    splitter = SentenceSplitter(chunk_size=1024, chunk_overlap=200)
+    started = time.monotonic()
+    for pdf in pdfs:
+        if collection.get(where={"doc_name": pdf.stem}, limit=1)["ids"]:
+            continue  # persisted by an earlier run
+        reader = PdfReader(str(pdf))
+        docs = [
+            Document(text=page.extract_text() or "", metadata={"doc_name": pdf.stem, "page": i + 1})
+            for i, page in enumerate(reader.pages)
+        ]
+        nodes = splitter.get_nodes_from_documents(docs)
+        index.insert_nodes(nodes)
+        print(f"  baseline: {pdf.stem}: {len(docs)} pages, {len(nodes)} nodes", file=sys.stderr)
+    print(f"  baseline: built in {time.monotonic() - started:.0f}s", file=sys.stderr)
+    return index
+
+
+def baseline_retriever(index: object, single_doc: bool, k: int) -> Callable[[dict], list[Hit]]:
+    from llama_index.core.vector_stores import MetadataFilter, MetadataFilters
+
+    def retrieve(q: dict) -> list[Hit]:
+        filters = (
+            MetadataFilters(filters=[MetadataFilter(key="doc_name", value=q["doc_name"])])
+            if single_doc
+            else None
+        )
+        nodes = index.as_retriever(
+            similarity_top_k=k,  # type: ignore[attr-defined]
+            filters=filters,
+        ).retrieve(q["question"])
+        return [(n.metadata["doc_name"], n.metadata["page"], n.metadata["page"]) for n in nodes]
+
+    return retrieve
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument("--docs", type=int, default=None, help="Only the first N documents.")
+    parser.add_argument("--k", type=int, default=10)
+    parser.add_argument("--cache-dir", type=Path, default=Path("/tmp/sightline-eval-cache"))
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument("--json", type=Path, default=None, help="Also write results here.")
+    args = parser.parse_args(argv)
+
+    if not (args.data / "questions.jsonl").exists():
+        print(f"skipped: FinanceBench not found at {args.data} (pass --data)")
+        return 0
+    from app.offline import apply_offline_guards
+
+    apply_offline_guards()
+    questions, skipped, pdfs = load_questions(args.data, args.docs)
+    print(
+        f"{len(questions)} scorable questions over {len(pdfs)} PDFs; {len(skipped)} skipped "
+        f"(PDF missing: {', '.join(sorted({q['doc_name'] for q in skipped}))})"
+    )
+    args.cache_dir.mkdir(parents=True, exist_ok=True)
+    systems = {
+        "sightline": (
+            build_ours(pdfs, args.cache_dir, doc_meta(args.data), args.device),
+            ours_retriever,
+        )
+    }
+    if not args.no_baseline:
+        systems["llamaindex-default"] = (
+            build_baseline(pdfs, args.cache_dir, args.device),
+            baseline_retriever,
+        )
+    results: dict[str, dict[str, dict[str, float]]] = {}
+    for name, (index, make) in systems.items():
+        for setting, single in (("single-doc", True), ("shared", False)):
+            started = time.monotonic()
+            results.setdefault(name, {})[setting] = score(questions, make(index, single, args.k))
+            results[name][setting]["s/query"] = (time.monotonic() - started) / max(
+                1, len(questions)
+            )
+    header = f"{'system':<20} {'setting':<11} " + " ".join(
+        f"{m:>7}" for m in [*(f"R@{k}" for k in KS), "MRR@10"]
+    )
+    print(header)
+    for name, by_setting in results.items():
+        for setting, m in by_setting.items():
+            print(
+                f"{name:<20} {setting:<11} "
+                + " ".join(f"{m[key]:>7.3f}" for key in [*(f"R@{k}" for k in KS), "MRR@10"])
+            )
+    if "llamaindex-default" in results:
+        for setting in ("single-doc", "shared"):
+            ours, base = results["sightline"][setting], results["llamaindex-default"][setting]
+            ratio = ours["R@5"] / base["R@5"] if base["R@5"] else float("inf")
+            print(f"ratio R@5 {setting}: {ratio:.2f}x")
+    if args.json:
+        args.json.write_text(
+            json.dumps(
+                {
+                    "questions": len(questions),
+                    "skipped": len(skipped),
+                    "pdfs": len(pdfs),
+                    "results": results,
+                },
+                indent=2,
+            )
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
