@@ -53,6 +53,11 @@ DEMO_STEPS: list[DemoStep] = [
     DemoStep("users", create_users),
     # Risk and PD: trained by 'model_owner', validated and approved by 'validator' (maker-checker).
     DemoStep("models", lambda rt, say: ensure_demo_models(rt, say)),
+    # Research documents from ingestion/demo_data/documents/manifest.json, uploaded by 'researcher'.
+    DemoStep(
+        "documents",
+        lambda rt, say: rt.documents.load_manifest(None, uploaded_by="researcher", say=say),
+    ),
 ]
 
 

@@ -52,6 +52,20 @@ class Runtime:
 
         return ModelRegistry(self.settings.home)
 
+    @cached_property
+    def documents(self):  # noqa: ANN201 - retrieval.index.DocumentIndex, imported lazily
+        """The research-document index (catalogue, keyword index, Chroma per SIGHTLINE_VECTORS)."""
+        from retrieval.factory import open_document_index
+
+        s = self.settings
+        return open_document_index(
+            s.home,
+            vectors=s.vectors,
+            device=s.embedding_device,
+            max_mb=s.upload_max_mb,
+            max_pages=s.upload_max_pages,
+        )
+
     def user(self, name: str | None = None) -> User:
         """The named user (default: the ``SIGHTLINE_USER`` setting); unknown names are refused."""
         return self.users.get(name or self.settings.user)
