@@ -44,7 +44,7 @@ def answer_record(answer: Any) -> dict[str, Any]:
     """An Answer object (dataclass, pydantic model or dict) as the ``ask --json`` dict."""
     if isinstance(answer, dict):
         return answer
-    for method in ("as_dict", "to_dict", "model_dump"):
+    for method in ("to_json", "as_dict", "to_dict", "model_dump"):
         fn = getattr(answer, method, None)
         if callable(fn):
             return dict(fn())

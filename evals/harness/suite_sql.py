@@ -64,7 +64,7 @@ def run(ctx: EvalContext) -> SuiteResult:
     from tools.errors import GuardError
     from tools.sql import open_locked, run_query
 
-    gold = load_gold()
+    gold = load_gold(Path(ctx.options["sql_gold"])) if ctx.options.get("sql_gold") else load_gold()
     warehouse = Path(ctx.rt.settings.home) / "warehouse.duckdb"
     if not warehouse.exists():
         return SuiteResult(

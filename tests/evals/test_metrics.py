@@ -16,6 +16,11 @@ from evals.harness.textnum import stated
         ([[1, "a"], [2, "b"]], [[2, "b"], [1, "a"]], True),  # row order is free (BIRD)
         ([[1, "a"]], [["a", 1]], True),  # column order is free
         ([["MSFT"]], [["MSFT", 233.4]], True),  # extra columns are allowed
+        (
+            [[411976.0]],
+            [["MSFT", 2023, "2023-06-30", "x", "total_assets", 411976.0, "USD", "d", 7, 1]],
+            True,
+        ),
         ([[0.6669572798605057]], [[0.66695728]], True),  # 6 significant digits
         ([[0.667]], [[0.668]], False),
         ([[1, "a"]], [[1, "b"]], False),
