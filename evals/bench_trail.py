@@ -23,7 +23,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from app.trail import AnswerRecord, Citation, FeatureUse, SqlQuery, ToolCall
+from app.trail import AnswerRecord, Citation, FeatureUse, SqlQuery, Tokens, ToolCall, Versions
 from app.trail.chain import GENESIS_HASH, chain_hash
 from app.trail.record import canonical_json, iso_utc, utc_now
 from app.trail.sqlite import SqliteTrailStore
@@ -71,15 +71,15 @@ def realistic_record(n: int, size_kb: float) -> AnswerRecord:
             )  # fmt: skip
             for i in range(20)
         ],
-        versions={
-            "llm": "offline-planner@1",
-            "prompt": "answer@1",
-            "embedding": "minilm-l6-v2",
-            "risk_model": "risk@3",
-            "pd_model": "pd@2",
-            "code": "0.1.0",
-        },  # fmt: skip
-        tokens={"prompt": 2400, "completion": 180},
+        versions=Versions(
+            llm="offline-planner@1",
+            prompt="answer@1",
+            embedding="minilm-l6-v2",
+            risk_model="risk@3",
+            pd_model="pd@2",
+            code="0.1.0",
+        ),
+        tokens=Tokens(prompt=2400, completion=180),
         latency_ms=820.0,
     )
     if size_kb < 4:  # a short answer: one citation, one feature value
@@ -144,7 +144,7 @@ def build_trail(path: Path, count: int, size_kb: float) -> list[bytes]:
     con.execute("PRAGMA synchronous = OFF")
     con.execute("BEGIN")
     prev = GENESIS_HASH
-    hashed_inputs = []
+    hashed_inputs: list[bytes] = []
     batch = []
     for seq in range(1, count + 1):
         body = canonical_json(

@@ -22,7 +22,16 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from app.trail.chain import GENESIS_HASH, ChainBase, Head, VerifyResult, check_anchor, verify_chain
+from app.trail.chain import (
+    GENESIS_HASH,
+    Break,
+    ChainBase,
+    Head,
+    VerifyResult,
+    chain_hash,
+    check_anchor,
+    verify_chain,
+)
 from app.trail.errors import AppendOnlyError, RecordError, TrailError, TrailWriteError
 from app.trail.record import AnswerRecord, canonical_json, iso_utc, parse_record, utc_now
 from app.trail.store import StoredRecord, TrailQuery
@@ -237,8 +246,6 @@ class SqliteTrailStore:
         seq = head.seq + 1
         appended_at = iso_utc(self.clock())
         body = canonical_json({**data, "seq": seq, "appended_at": appended_at})
-        from app.trail.chain import chain_hash
-
         digest = chain_hash(head.hash, body)
         con.execute(
             "INSERT INTO records (seq, body, prev_hash, hash) VALUES (?, ?, ?, ?)",
@@ -418,7 +425,9 @@ class SqliteTrailStore:
                 con.execute("COMMIT")
         return result
 
-    def _check_purge_event(self, con: sqlite3.Connection, base: ChainBase, result: VerifyResult):
+    def _check_purge_event(
+        self, con: sqlite3.Connection, base: ChainBase, result: VerifyResult
+    ) -> None:
         """The latest purge must be recorded in the chain itself, or the missing prefix is theft."""
         rows = con.execute(
             "SELECT body FROM records WHERE kind = 'event' "
@@ -436,8 +445,6 @@ class SqliteTrailStore:
         )
         result.ok = False
         result.problems.append(problem)
-        from app.trail.chain import Break
-
         result.first_break = Break(seq=base.seq, id=None, reason=problem)
 
     # -- retention ---------------------------------------------------------------------------
