@@ -37,18 +37,32 @@ class StageCompiler:
         self.epoch = epoch
         self.stages: list[list[tuple[str, str]]] = []  # stages[k-1] = columns added by stage k
         self._count = 0
+        self._names: dict[tuple[str, int], tuple[str, int]] = {}
 
     def materialize(self, sql: str, stage: int, name: str | None = None) -> tuple[str, int]:
         """Add ``sql`` as a column of stage ``stage + 1`` (bare column refs pass through)."""
         if name is None and _COLUMN_REF.match(sql):
             return sql, stage
+        if name is None and (sql, stage) in self._names:  # shared subexpression: one column
+            return self._names[(sql, stage)]
         while len(self.stages) <= stage:
             self.stages.append([])
         if name is None:
             self._count += 1
             name = f"_c{self._count}"
         self.stages[stage].append((name, sql))
+        self._names[(sql, stage)] = (f'"{name}"', stage + 1)
         return f'"{name}"', stage + 1
+
+    def operand(self, sql: str, stage: int) -> tuple[str, int]:
+        """``sql`` as a window-function argument.
+
+        Window results become a column first (SQL cannot nest window functions); plain
+        expressions are inlined, which saves a stage and the sort each stage costs.
+        """
+        if "OVER (" in sql:
+            return self.materialize(sql, stage)
+        return (sql if _COLUMN_REF.match(sql) else f"({sql})"), stage
 
     def window(self, order: str = "ts", partition: str = "entity", frame: str = "") -> str:
         """``OVER (PARTITION BY ... ORDER BY ... frame)``."""

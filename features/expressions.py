@@ -41,6 +41,9 @@ class SqlCompiler(Protocol):
     def materialize(self, sql: str, stage: int) -> tuple[str, int]:
         """Add ``sql`` as a column after ``stage``; return its column name and new stage."""
 
+    def operand(self, sql: str, stage: int) -> tuple[str, int]:
+        """``sql`` usable inside a window function (materialized only if it holds one)."""
+
     def window(self, order: str = "ts", partition: str = "entity", frame: str = "") -> str:
         """An OVER clause."""
 
@@ -226,6 +229,8 @@ class Func(Node):
 
     def _compile(self, sql: SqlCompiler, memo: dict[str, tuple[str, int]]) -> tuple[str, int]:
         a, sa = self.arg.compile(sql, memo)
+        if self.name in ("ln", "sqrt"):
+            a, sa = sql.operand(a, sa)  # the CASE repeats its argument: compute a window once
         if self.name == "ln":
             return f"CASE WHEN {a} > 0 THEN LN({a}) END", sa
         if self.name == "sqrt":
@@ -276,7 +281,7 @@ class Lag(Node):
         return self.arg.inputs()
 
     def _compile(self, sql: SqlCompiler, memo: dict[str, tuple[str, int]]) -> tuple[str, int]:
-        col, stage = sql.materialize(*self.arg.compile(sql, memo))
+        col, stage = sql.operand(*self.arg.compile(sql, memo))
         return f"LAG({col}) {sql.window()}", stage
 
     def _evaluate(self, ev: Evaluator, memo: dict[str, np.ndarray]) -> np.ndarray:
@@ -317,7 +322,7 @@ class Rolling(Node):
         return self.arg.inputs()
 
     def _compile(self, sql: SqlCompiler, memo: dict[str, tuple[str, int]]) -> tuple[str, int]:
-        col, stage = sql.materialize(*self.arg.compile(sql, memo))
+        col, stage = sql.operand(*self.arg.compile(sql, memo))
         w = sql.window(frame=f"ROWS BETWEEN {self.window - 1} PRECEDING AND CURRENT ROW")
         agg = ROLLING_SQL[self.kind]
         return f"CASE WHEN COUNT({col}) {w} >= {self.min_periods} THEN {agg}({col}) {w} END", stage
@@ -382,8 +387,8 @@ class RollingBeta(Node):
         return self.y.inputs() | self.x.inputs()
 
     def _compile(self, sql: SqlCompiler, memo: dict[str, tuple[str, int]]) -> tuple[str, int]:
-        ycol, sy = sql.materialize(*self.y.compile(sql, memo))
-        xcol, sx = sql.materialize(*self.x.compile(sql, memo))
+        ycol, sy = sql.operand(*self.y.compile(sql, memo))
+        xcol, sx = sql.operand(*self.x.compile(sql, memo))
         w = sql.window(frame=f"ROWS BETWEEN {self.window - 1} PRECEDING AND CURRENT ROW")
         return (
             f"CASE WHEN REGR_COUNT({ycol}, {xcol}) {w} >= {self.min_periods} "
@@ -430,20 +435,20 @@ class Ewma(Node):
 
     def _compile(self, sql: SqlCompiler, memo: dict[str, tuple[str, int]]) -> tuple[str, int]:
         lam, p = self.lam, sql.epoch
-        x, stage = sql.materialize(*self.arg.compile(sql, memo))
+        x, stage = sql.operand(*self.arg.compile(sql, memo))
         cum = "ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
         n, stage = sql.materialize(f"COUNT({x}) {sql.window(frame=cum)}", stage)
-        # i = index of the latest value seen (0-based); e = its epoch; j = index within the epoch.
-        e, stage = sql.materialize(f"CASE WHEN {n} > 0 THEN ({n} - 1) // {p} END", stage)
-        j, stage = sql.materialize(f"CASE WHEN {n} > 0 THEN ({n} - 1) % {p} END", stage)
+        # i = n - 1 = index of the latest value seen; e = its epoch; j = index within the epoch.
+        e = f"(CASE WHEN {n} > 0 THEN ({n} - 1) // {p} END)"
+        j = f"(CASE WHEN {n} > 0 THEN ({n} - 1) % {p} END)"
         weight = f"CASE WHEN {n} = 1 THEN 1.0 ELSE {1 - lam!r} END"
         s, stage = sql.materialize(
             f"SUM({x} * {weight} * POW({lam!r}, -{j})) "
             f"{sql.window(partition=f'entity, {e}', frame=cum)}",
             stage,
         )
-        local, stage = sql.materialize(f"POW({lam!r}, {j}) * {s}", stage)
-        end, stage = sql.materialize(f"CASE WHEN {j} = {p - 1} THEN {local} END", stage)
+        local = f"(POW({lam!r}, {j}) * {s})"
+        end = f"CASE WHEN {j} = {p - 1} THEN {local} END"
         prev_end = sql.window(order=e, frame="RANGE BETWEEN 1 PRECEDING AND 1 PRECEDING")
         carry, stage = sql.materialize(f"COALESCE(MAX({end}) {prev_end}, 0.0)", stage)
         y = f"({local} + POW({lam!r}, {j} + 1) * {carry})"
