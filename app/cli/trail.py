@@ -61,7 +61,13 @@ def trail_verify(rt: Runtime, anchor_path: Path | None, as_json: bool, user_name
     if as_json:
         emit_json(result.to_json())
     elif result.ok:
-        extra = f"; matches anchor at position {anchor['seq']}" if anchor else ""
+        extra = ""
+        if anchor is not None and result.anchor is not None:
+            extra = (
+                f"; {result.anchor['note']}"
+                if result.anchor.get("ok") is None
+                else f"; matches anchor at position {anchor['seq']}"
+            )
         click.echo(
             f"ok: {result.checked} record(s) verified, head at position {result.head.seq} "
             f"({result.head.hash}){extra}"

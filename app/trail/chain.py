@@ -122,15 +122,27 @@ def verify_chain(
     )
 
 
-def check_anchor(result: VerifyResult, anchor: dict[str, Any], hash_at: str | None) -> None:
+def check_anchor(
+    result: VerifyResult, anchor: dict[str, Any], hash_at: str | None, base: ChainBase = ChainBase()
+) -> None:
     """Compare a verified chain with an anchor; mark ``result`` failed when they disagree.
 
     ``hash_at`` is the stored hash at the anchor's seq (None when no such record is stored). The
     chain must still contain the anchored record with the anchored hash: a truncated tail or an
-    older copy of the file fails here even though its own links are intact.
+    older copy of the file fails here even though its own links are intact. An anchor older than
+    a recorded purge (``base``) cannot be compared and is reported as unchecked (``ok: None``).
     """
     seq, expected = int(anchor["seq"]), str(anchor["hash"])
     result.anchor = {"seq": seq, "hash": expected, "ok": True}
+    if seq < base.seq:
+        # The anchored record was removed by a purge that the chain itself records (verify
+        # checks that): this anchor is older than the purge and can no longer be compared.
+        result.anchor["ok"] = None
+        result.anchor["note"] = (
+            f"the anchored record was purged (the trail now starts after position {base.seq}); "
+            "take a new anchor"
+        )
+        return
     problem = None
     if result.head.seq < seq:
         problem = (

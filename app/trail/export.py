@@ -7,11 +7,13 @@ and every record's hash recomputed from ``records.jsonl`` alone (docs/trail.md).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -19,7 +21,7 @@ from typing import Any
 
 from app.trail.access import Actor, check_read, reads_everyone
 from app.trail.evidence import render_evidence
-from app.trail.record import iso_utc, utc_now
+from app.trail.record import day_end_iso, day_start_iso, iso_utc, utc_now
 from app.trail.store import StoredRecord, TrailQuery, TrailStore
 from ingestion.errors import InputError
 
@@ -52,6 +54,17 @@ def _write(path: Path, text: str) -> None:
         os.fsync(handle.fileno())
 
 
+@contextlib.contextmanager
+def _closing(iterator: Iterator[Any]) -> Iterator[None]:
+    """End a (generator) iterator even when we stop early, so its snapshot is released."""
+    try:
+        yield
+    finally:
+        close = getattr(iterator, "close", None)
+        if close is not None:
+            close()
+
+
 def export_trail(
     store: TrailStore,
     out: Path,
@@ -77,24 +90,35 @@ def export_trail(
         check_read(viewer, asked_by)
     elif not reads_everyone(viewer):
         asked_by = viewer.name
+    # Export exactly what was verified: records appended after the check are left out.
     check = store.verify()
-    selected = store.read(TrailQuery(user=asked_by, start=start, end=end))
+    low = day_start_iso(start) if start else None
+    high = day_end_iso(end) if end else None
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
-        lines = "".join(
-            json.dumps(r.to_json(), ensure_ascii=False, sort_keys=True) + "\n" for r in selected
-        )
-        _write(tmp / "records.jsonl", lines)
         (tmp / "evidence").mkdir()
-        packs = 0
-        for stored in selected:
-            if stored.record.get("kind") != "answer":
-                continue
-            # Follow-ups of a readable answer are readable: they are about that answer.
-            follow = store.read(TrailQuery(refers_to=stored.id))
-            _write(tmp / "evidence" / f"{stored.id}.html", render_evidence(stored, follow))
-            packs += 1
+        count = packs = 0
+        records = store.scan()  # streamed: a large trail is never all in memory
+        with open(tmp / "records.jsonl", "w", encoding="utf-8") as jsonl, _closing(records):
+            for stored in records:
+                if stored.seq > check.head.seq:
+                    break
+                r = stored.record
+                when = str(r.get("time", ""))
+                if asked_by is not None and r.get("user") != asked_by:
+                    continue
+                if (low and when < low) or (high and when >= high):
+                    continue
+                jsonl.write(json.dumps(stored.to_json(), ensure_ascii=False, sort_keys=True) + "\n")
+                count += 1
+                if r.get("kind") == "answer":
+                    # Follow-ups of a readable answer are readable: they are about that answer.
+                    follow = store.read(TrailQuery(refers_to=stored.id))
+                    _write(tmp / "evidence" / f"{stored.id}.html", render_evidence(stored, follow))
+                    packs += 1
+            jsonl.flush()
+            os.fsync(jsonl.fileno())
         files: list[dict[str, Any]] = [
             {"path": p.relative_to(tmp).as_posix(), "sha256": _sha256(p), "bytes": p.stat().st_size}
             for p in sorted(tmp.rglob("*"))
@@ -109,7 +133,7 @@ def export_trail(
                 "to": end.isoformat() if end else None,
                 "asked_by": asked_by,
             },
-            "records": len(selected),
+            "records": count,
             "evidence_packs": packs,
             "chain": check.to_json(),
             "files": files,
@@ -124,7 +148,7 @@ def export_trail(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return ExportReport(
-        out=out, records=len(selected), evidence_packs=packs, chain_ok=check.ok, manifest=manifest
+        out=out, records=count, evidence_packs=packs, chain_ok=check.ok, manifest=manifest
     )
 
 

@@ -12,7 +12,8 @@ import json
 import math
 import uuid
 from collections.abc import Mapping
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dt_time
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -37,6 +38,20 @@ def iso_utc(moment: datetime) -> str:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def day_start_iso(day: date) -> str:
+    """The first instant of UTC day ``day`` (a datetime is used as it is), as stored."""
+    if isinstance(day, datetime):
+        return iso_utc(day)
+    return iso_utc(datetime.combine(day, dt_time.min, tzinfo=UTC))
+
+
+def day_end_iso(day: date) -> str:
+    """The first instant after UTC day ``day`` (a datetime: just after it), as stored."""
+    if isinstance(day, datetime):
+        return iso_utc(day + timedelta(microseconds=1))
+    return iso_utc(datetime.combine(day + timedelta(days=1), dt_time.min, tzinfo=UTC))
 
 
 def new_record_id() -> str:

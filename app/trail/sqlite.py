@@ -18,7 +18,7 @@ import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Mapping
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,15 @@ from app.trail.chain import (
     verify_chain,
 )
 from app.trail.errors import AppendOnlyError, RecordError, TrailError, TrailWriteError
-from app.trail.record import AnswerRecord, canonical_json, iso_utc, parse_record, utc_now
+from app.trail.record import (
+    AnswerRecord,
+    canonical_json,
+    day_end_iso,
+    day_start_iso,
+    iso_utc,
+    parse_record,
+    utc_now,
+)
 from app.trail.store import StoredRecord, TrailQuery
 from ingestion.errors import InputError, NotFoundError
 
@@ -109,18 +117,6 @@ def _statements(script: str) -> Iterator[str]:
             pending = ""
     if pending.strip():
         yield pending.strip()
-
-
-def _day_start(value: date | datetime) -> str:
-    if isinstance(value, datetime):
-        return iso_utc(value)
-    return iso_utc(datetime.combine(value, time.min, tzinfo=UTC))
-
-
-def _day_end_exclusive(value: date | datetime) -> str:
-    if isinstance(value, datetime):
-        return iso_utc(value + timedelta(microseconds=1))
-    return iso_utc(datetime.combine(value + timedelta(days=1), time.min, tzinfo=UTC))
 
 
 def years_before(moment: datetime, years: int) -> date:
@@ -325,10 +321,10 @@ class SqliteTrailStore:
                 params.append(value)
         if q.start is not None:
             where.append("time >= ?")
-            params.append(_day_start(q.start))
+            params.append(day_start_iso(q.start))
         if q.end is not None:
             where.append("time < ?")
-            params.append(_day_end_exclusive(q.end))
+            params.append(day_end_iso(q.end))
         sql = "SELECT seq, prev_hash, hash, body FROM records"
         if where:
             sql += " WHERE " + " AND ".join(where)
@@ -415,7 +411,7 @@ class SqliteTrailStore:
                     hash_at = row[0].decode() if row else None
                     if row is None and int(anchor["seq"]) == base.seq:
                         hash_at = base.hash
-                    check_anchor(result, dict(anchor), hash_at)
+                    check_anchor(result, dict(anchor), hash_at, base)
             except sqlite3.DatabaseError as exc:
                 raise TrailError(
                     f"the answer trail file is damaged and cannot be read: {exc}",
@@ -471,7 +467,7 @@ class SqliteTrailStore:
                 "refusing to purge: the answer trail does not verify",
                 hint="run `sightline trail verify` and investigate before removing anything",
             )
-        limit = _day_start(before)
+        limit = day_start_iso(before)
         with self._connect(private=True) as con:
             con.execute("PRAGMA secure_delete = ON")  # purged content is overwritten, not left
             try:

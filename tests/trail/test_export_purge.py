@@ -117,6 +117,14 @@ def test_purge_drops_only_old_records_and_records_itself(tmp_path) -> None:
     assert event["details"]["count"] == 3 and event["user"] == "carl"
     verified = store.verify(anchor)
     assert verified.ok, verified.to_json()
+    assert verified.anchor is not None and verified.anchor["ok"] is True
+    # An anchor of a record that was later purged cannot be compared: reported, not failed.
+    early = {"seq": 2, "hash": old[1].hash}
+    unchecked = store.verify(early)
+    assert unchecked.ok and unchecked.anchor["ok"] is None and "purged" in unchecked.anchor["note"]
+    at_base = store.verify({"seq": 3, "hash": old[2].hash})  # the purge's own base still checks
+    assert at_base.ok and at_base.anchor["ok"] is True
+    assert not store.verify({"seq": 3, "hash": "f" * 64}).ok
 
     # Purging again finds nothing older; later appends continue the chain.
     again = store.purge(date(2017, 1, 1), user="carl", role="compliance", retention_years=6)
