@@ -124,7 +124,9 @@ def bar_chart(title: str, rows: list[tuple[str, float]], y_title: str) -> dict[s
     }
 
 
-_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\"'])")
+_SENTENCE = re.compile(
+    r"(?<!\bU\.S\.)(?<!\bInc\.)(?<!\bCo\.)(?<!\bNo\.)(?<!\bvs\.)(?<=[.!?])\s+(?=[A-Z(\"'])"
+)
 _STOP = frozenset(
     "the a an of to in on and or for what which who how does did do is are was were say says "
     "about from with by its it their this that as at be has have had any according filing "
@@ -150,6 +152,8 @@ def best_sentences(passage: dict[str, Any], words: list[str], limit: int = 2) ->
     for i, s in enumerate(sentences):
         if INJECTION_PATTERNS.search(s):
             continue  # instructions inside documents are never repeated, let alone followed
+        if sum(ch.isdigit() for ch in s) > 0.25 * len(s):
+            continue  # table rows read badly as prose; figures come from the filing tools
         low = s.lower()
         score = sum(1 for w in words if w in low)
         scored.append((score, -i, s))
@@ -161,8 +165,20 @@ def best_sentences(passage: dict[str, Any], words: list[str], limit: int = 2) ->
 def extractive_passages(question: str, evidence: Evidence, limit: int = 3) -> list[str]:
     """One bullet per top passage: its best sentences and its [n] marker."""
     words = keywords(question)
+    texts = [p["text"].lower() for p in evidence.passages]
+    # A word found in nearly every passage (the company's name) tells them apart poorly.
+    telling = [w for w in set(words) if sum(w in t for t in texts) < max(2, 0.8 * len(texts))]
+
+    def hits(p: dict[str, Any]) -> int:
+        return sum(1 for w in telling if w in p["text"].lower())
+
+    # Passages that share most telling words with the question first; retrieval order next.
+    ranked = sorted(evidence.passages, key=lambda p: (-hits(p), p["n"]))
+    best = hits(ranked[0]) if ranked else 0
+    if best:
+        ranked = [p for p in ranked if hits(p) * 2 >= best]
     bullets = []
-    for p in evidence.passages[:limit]:
+    for p in ranked[:limit]:
         sentences = best_sentences(p, words)
         if sentences:
             source = f"{p['doc_name']}, p. {p['page_start']}"
