@@ -130,3 +130,18 @@ def test_ambiguous_prefix(store) -> None:
     store.append(make_answer(id="abcdef0022"))
     with pytest.raises(InputError, match="more than one"):
         store.get("abcdef00")
+
+
+def test_threads_share_one_store_safely(store) -> None:
+    # The app serves several sessions from one Runtime: each thread appends through its own
+    # connection and writers queue on the head, so the chain never forks.
+    from concurrent.futures import ThreadPoolExecutor
+
+    def work(t: int) -> list[int]:
+        return [store.append(make_answer(f"user{t}", i)).seq for i in range(8)]
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        seqs = [s for batch in pool.map(work, range(4)) for s in batch]
+    assert sorted(seqs) == list(range(1, 33))
+    result = store.verify()
+    assert result.ok and result.checked == 32
