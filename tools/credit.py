@@ -48,8 +48,10 @@ def _code_version() -> str:
 
 
 def resolve_version(registry: ModelRegistry, replay_version: str | None) -> ModelVersion:
-    """The approved version, or (trail replay only) the exact version that was logged."""
-    return registry.get(NAME, replay_version) if replay_version else registry.approved(NAME)
+    """The approved version, or (trail replay only) the logged version (``V`` or ``pd@V``)."""
+    if not replay_version:
+        return registry.approved(NAME)
+    return registry.get(NAME, replay_version.removeprefix(f"{NAME}@"))
 
 
 def default_probability(

@@ -14,6 +14,7 @@ production, and ``in_production(name, at)`` answers which one that was at any ti
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import hashlib
 import json
@@ -234,7 +235,7 @@ class ModelRegistry:
         self._clock = clock or (lambda: datetime.now(UTC))
 
     # -- reading ---------------------------------------------------------------------------------
-    def list(self, name: str | None = None) -> list[ModelVersion]:
+    def list(self, name: str | None = None) -> builtins.list[ModelVersion]:
         """Every registered version (of ``name``), in registration order."""
         with self._connect() as con:
             rows = con.execute(
@@ -283,7 +284,7 @@ class ModelRegistry:
             )
         return json.loads(data)
 
-    def history(self, name: str) -> list[Transition]:
+    def history(self, name: str) -> builtins.list[Transition]:
         """Every status change of every version of ``name``, oldest first."""
         with self._connect() as con:
             rows = con.execute(
@@ -470,7 +471,7 @@ class ModelRegistry:
             )
         return self._version(con, row)
 
-    def _all(self, con: sqlite3.Connection, name: str) -> list[ModelVersion]:
+    def _all(self, con: sqlite3.Connection, name: str) -> builtins.list[ModelVersion]:
         rows = con.execute("SELECT * FROM model_versions WHERE name = ?", [name]).fetchall()
         return [self._version(con, row) for row in rows]
 

@@ -52,8 +52,10 @@ def _code_version() -> str:
 
 
 def resolve_version(registry: ModelRegistry, replay_version: str | None) -> ModelVersion:
-    """The approved version, or (trail replay only) the exact version that was logged."""
-    return registry.get(NAME, replay_version) if replay_version else registry.approved(NAME)
+    """The approved version, or (trail replay only) the logged version (``V`` or ``risk@V``)."""
+    if not replay_version:
+        return registry.approved(NAME)
+    return registry.get(NAME, replay_version.removeprefix(f"{NAME}@"))
 
 
 def risk_metrics(
@@ -97,7 +99,7 @@ def risk_metrics(
     records.extend(s.record() for s in used.values())
     simple = np.column_stack([np.expm1(aligned[t]) for t in tickers])
     w = np.array([weights[t] for t in tickers], dtype=np.float64)
-    returns = simple @ w
+    returns = risk_math.portfolio_returns(simple, w)
     market = np.expm1(aligned[inputs.MARKET])
 
     values = _measures(returns, market, req, art)

@@ -3,7 +3,8 @@
 Everything here is a pure function of numpy arrays with a fixed order of operations, so the same
 inputs give bit-identical outputs (the answer trail's replay relies on it). Losses are positive
 numbers: a 99% VaR of 0.03 means a loss of 3% of the position's value is exceeded on 1% of days.
-Returns are simple (arithmetic) returns unless a name says ``log``.
+Returns are simple (arithmetic) returns unless a name says ``log``. Products are written as
+element-wise sums rather than BLAS calls, whose summation order may depend on the thread count.
 """
 
 from __future__ import annotations
@@ -114,7 +115,7 @@ def beta_to(returns: Array, market: Array) -> float:
     r = np.asarray(returns, dtype=np.float64)
     m = np.asarray(market, dtype=np.float64)
     mc = m - m.mean()
-    return float(np.dot(r - r.mean(), mc) / np.dot(mc, mc))
+    return float(np.sum((r - r.mean()) * mc) / np.sum(mc * mc))
 
 
 def max_drawdown(returns: Array) -> float:
@@ -137,8 +138,23 @@ def component_var(weights: Array, returns: Array, confidence: float) -> Array:
     from scipy.stats import norm
 
     w = np.asarray(weights, dtype=np.float64)
-    cov = np.cov(np.asarray(returns, dtype=np.float64), rowvar=False, ddof=1)
-    cov = np.atleast_2d(cov)
-    sigma_p = math.sqrt(float(w @ cov @ w))
+    cov = covariance(np.asarray(returns, dtype=np.float64))
+    cov_w = (cov * w[None, :]).sum(axis=1)
+    sigma_p = math.sqrt(float(np.sum(w * cov_w)))
     z = float(norm.ppf(confidence))
-    return np.asarray(w * (cov @ w) / sigma_p * z, dtype=np.float64)
+    return np.asarray(w * cov_w / sigma_p * z, dtype=np.float64)
+
+
+def covariance(x: Array) -> Array:
+    """Sample covariance (n-1) of the columns of ``x`` without BLAS.
+
+    BLAS matrix products may split sums differently with the thread count, so the result could
+    change between machines; numpy's own summation has a fixed order (replay must be bit-exact).
+    """
+    xc = x - x.mean(axis=0)
+    return np.asarray((xc[:, :, None] * xc[:, None, :]).sum(axis=0) / (len(x) - 1))
+
+
+def portfolio_returns(returns: Array, weights: Array) -> Array:
+    """Weighted sum of the columns of ``returns`` per row, in a fixed order (no BLAS)."""
+    return np.asarray((returns * weights[None, :]).sum(axis=1), dtype=np.float64)

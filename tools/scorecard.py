@@ -137,7 +137,8 @@ def fit_scorecard(frame: Any, y: np.ndarray, params: dict[str, Any]) -> dict[str
 def log_odds(card: dict[str, Any], frame: Any) -> np.ndarray:
     """Calibrated log-odds of default for each row."""
     x = woe_matrix(card["bins"], frame)
-    raw = x @ np.asarray(card["coefficients"], dtype=np.float64) + card["intercept"]
+    # Element-wise sum, not a BLAS product: its order cannot vary with threads (bit-exact replay).
+    raw = (x * np.asarray(card["coefficients"], dtype=np.float64)).sum(axis=1) + card["intercept"]
     return card["calibration"]["a"] + card["calibration"]["b"] * raw
 
 

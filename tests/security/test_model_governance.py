@@ -4,6 +4,7 @@ typed arguments, and maker-checker enforced by the registry itself (not just the
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -45,6 +46,9 @@ def test_row6_a_pending_version_is_never_served(rt) -> None:  # noqa: ANN001
         assert served["model"] == v1.ref and served["validation"] == v1.validation_ref
         rt.registry.approve(v2.ref, user="validator", role="validator")
         assert default_probability(con, rt.registry, {"loan_id": 7})["model"] == v2.ref
+        # Replaying the answer logged under v1 runs v1 again (now retired), bit for bit.
+        replayed = default_probability(con, rt.registry, {"loan_id": 7}, replay_version=v1.ref)
+        assert json.dumps(replayed, sort_keys=True) == json.dumps(served, sort_keys=True)
 
 
 def test_row6_unknown_model_is_a_clear_error(rt) -> None:  # noqa: ANN001
