@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import socket
 import subprocess
@@ -22,13 +23,12 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real Chroma server (`chroma run` from the installed chromadb) on a free loopback port."""
+@contextlib.contextmanager
+def run_chroma_server(path: Path) -> Iterator[str]:
+    """Run `chroma run` (from the installed chromadb) on a free loopback port; yield its setting."""
     chroma = shutil.which("chroma", path=str(Path(sys.executable).parent))
     assert chroma, "the chroma CLI of the installed chromadb is missing"
     port = _free_port()
-    path = tmp_path_factory.mktemp("chroma-server")
     log = (path / "server.log").open("wb")
     proc = subprocess.Popen(
         [chroma, "run", "--path", str(path / "data"), "--host", "127.0.0.1", "--port", str(port)],
@@ -54,6 +54,13 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             proc.kill()
             proc.wait()
         log.close()
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real Chroma server for the whole session (stopped at the end)."""
+    with run_chroma_server(tmp_path_factory.mktemp("chroma-server")) as setting:
+        yield setting
 
 
 @pytest.fixture(params=["embedded", "server"])
