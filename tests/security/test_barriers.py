@@ -120,8 +120,8 @@ def test_barrier_state_machine(
     run_state_machine_as_test(
         machine,
         settings=settings(
-            max_examples=12 if backend == "embedded" else 6,
-            stateful_step_count=12,
+            max_examples=8 if backend == "embedded" else 4,
+            stateful_step_count=10,
             deadline=None,
             suppress_health_check=list(HealthCheck),
         ),
