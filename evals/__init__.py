@@ -1,0 +1,1 @@
+"""Quality evaluations and performance benchmarks (``python -m evals.<name>``)."""
