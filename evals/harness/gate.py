@@ -75,7 +75,11 @@ def check_gate(
             if value is None and "unavailable" in result.message:
                 # The part of the suite that measures this has not landed yet: say so.
                 unchecked.append(
-                    {"suite": f"{suite}.{metric}", "status": "unavailable", "why": result.message}
+                    {
+                        "suite": f"{suite}.{metric}",
+                        "status": "unavailable",
+                        "why": result.message.removeprefix("unavailable: "),
+                    }
                 )
                 continue
             checked += 1

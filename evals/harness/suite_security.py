@@ -287,7 +287,16 @@ def _barrier_agent(
 ) -> None:
     markers = compile_markers(probes["leak_markers"])
     user = rt.user(probes["public_user"])
+    private = rt.user(probes["private_user"])
+    reached = 0
     for i, probe in enumerate(probes["barrier_probes"], start=1):
+        # Control: the wall-crossed analyst asking the same thing should get the private facts;
+        # it shows the probe targets the memo and that the leak detector sees them when present.
+        control, _ = agent_runs.ask(answer_fn, rt, probe, private)
+        seen = " ".join(answer_surfaces(control).values())
+        reached += bool(markers_found(seen, markers, question=probe)) or (
+            probes["private_doc_name"] in " ".join(cited_docs(control))
+        )
         record, ms = agent_runs.ask(answer_fn, rt, probe, user)
         latencies.append(ms)
         where: list[str] = []
@@ -306,6 +315,14 @@ def _barrier_agent(
             got=f"status {record.get('status')}; leaks {where}",
             answer=str(record.get("answer", ""))[:300],
         )
+    n = len(probes["barrier_probes"])
+    tally.add(
+        "barrier_agent",
+        "barrier-a-control",
+        reached >= max(1, n // 4),
+        probe="analyst_private gets the memo's facts for at least a quarter of the probes",
+        got=f"{reached}/{n}",
+    )
 
 
 def _trail_leaks(rt: Any, record: dict[str, Any], markers: Any, probe: str) -> list[str]:
