@@ -419,9 +419,12 @@ def _registry(ctx: ToolContext) -> Any:
 def known_entities(ctx: ToolContext) -> dict[str, list[str]]:
     """Names the planner recognises: tickers, issuers, portfolios, macro series (not logged).
 
-    Cached on the context; this is vocabulary, not evidence, so it is not a tool call.
+    Cached per warehouse snapshot; this is vocabulary, not evidence, so it is not a tool call.
     """
-    cached = ctx._open.get("entities")
+    from tools.context import snapshot_cache
+
+    cache = snapshot_cache(ctx.warehouse_path)
+    cached = cache.get("entities")
     if cached is not None:
         return cached
     con = ctx.connection()
@@ -436,5 +439,5 @@ def known_entities(ctx: ToolContext) -> dict[str, list[str]]:
         "portfolios": names("SELECT DISTINCT portfolio FROM positions ORDER BY 1", "positions"),
         "macro_series": names("SELECT DISTINCT series FROM macro ORDER BY 1", "macro"),
     }
-    ctx._open["entities"] = cached
+    cache["entities"] = cached
     return cached

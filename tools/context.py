@@ -8,6 +8,8 @@ limits) and passes it in. The user's groups come from the user store, never from
 from __future__ import annotations
 
 import contextlib
+import os
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,40 @@ import duckdb
 
 from tools.sql import open_locked, table_names
 from tools.sql_guard import allowed_tables
+
+_SHARED: dict[str, tuple[tuple[int, int], duckdb.DuckDBPyConnection, dict[str, Any]]] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def snapshot_cache(path: Path) -> dict[str, Any]:
+    """A dict that lives as long as the current warehouse snapshot (vocabulary, allow-list)."""
+    shared_connection(path)
+    return _SHARED[str(Path(path).resolve())][2]
+
+
+def shared_connection(path: Path) -> duckdb.DuckDBPyConnection:
+    """One locked read-only connection per warehouse snapshot, shared by every question.
+
+    Opening the file costs ~100 ms; a cursor on an open connection costs microseconds and keeps
+    the locked configuration. Writers publish a new snapshot by atomic rename, so a changed
+    (inode, mtime) means a new snapshot: the old connection is closed and a new one opened.
+    """
+    key = str(Path(path).resolve())
+    try:
+        st = os.stat(key)
+        generation = (st.st_ino, st.st_mtime_ns)
+    except FileNotFoundError:
+        generation = (0, 0)
+    with _SHARED_LOCK:
+        cached = _SHARED.get(key)
+        if cached is not None and cached[0] == generation:
+            return cached[1]
+        con = open_locked(key)
+        _SHARED[key] = (generation, con, {})
+        if cached is not None:
+            with contextlib.suppress(duckdb.Error):
+                cached[1].close()
+        return con
 
 
 @dataclass(frozen=True)
@@ -46,20 +82,19 @@ class ToolContext:
     _open: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def connection(self) -> duckdb.DuckDBPyConnection:
-        """The locked read-only connection of this context (opened on first use)."""
+        """The locked read-only connection of this context (a cursor, made on first use)."""
         con = self._open.get("con")
         if con is None:
-            con = open_locked(self.warehouse_path)
+            con = shared_connection(self.warehouse_path).cursor()
             self._open["con"] = con
         return con
 
     def allowed_tables(self) -> frozenset[str]:
         """Tables the guarded SQL tool may read in this warehouse."""
-        cached = self._open.get("allowed")
-        if cached is None:
-            cached = allowed_tables(table_names(self.connection()))
-            self._open["allowed"] = cached
-        return cached
+        cache = snapshot_cache(self.warehouse_path)
+        if "allowed" not in cache:
+            cache["allowed"] = allowed_tables(table_names(self.connection()))
+        return cache["allowed"]
 
     def close(self) -> None:
         """Close the connection (the context may be used again: it reopens)."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 ENCODING = "cl100k_base"
@@ -26,6 +26,7 @@ def _encoding() -> Any:
     return tiktoken.get_encoding(ENCODING)
 
 
+@lru_cache(maxsize=1024)
 def count_tokens(text: str) -> int:
     """Tokens in ``text`` (cl100k_base)."""
     return len(_encoding().encode(text, disallowed_special=()))
