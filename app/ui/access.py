@@ -29,10 +29,11 @@ ACTIONS: dict[str, frozenset[str]] = {
     "trail.review": frozenset({"compliance"}),
     "trail.export": frozenset({"compliance"}),
     "models.view": frozenset({"model_owner", "validator", "compliance", "admin"}),
-    "models.train": frozenset({"model_owner"}),
+    # Mirrors tools.registry (REGISTER_ROLES, CHECKER_ROLES, RETIRE_ROLES), which checks again.
+    "models.train": frozenset({"model_owner", "admin"}),
     "models.validate": frozenset({"validator"}),
     "models.approve": frozenset({"validator"}),
-    "models.retire": frozenset({"validator", "model_owner"}),
+    "models.retire": frozenset({"model_owner", "validator", "admin"}),
     "data.view": ALL_ROLES,
 }
 

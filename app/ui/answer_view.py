@@ -30,7 +30,7 @@ def as_dict(answer: Any) -> dict[str, Any]:
     """The answer as a plain dict, whatever object the agent returned."""
     if isinstance(answer, dict):
         return answer
-    for method in ("to_json_dict", "to_dict", "as_dict"):
+    for method in ("to_json", "to_dict", "as_dict"):
         if callable(getattr(answer, method, None)):
             return dict(getattr(answer, method)())
     if callable(getattr(answer, "model_dump", None)):
@@ -68,12 +68,19 @@ def citation_label(number: int, citation: dict[str, Any]) -> str:
     return f"[{number}] {name}, {pages}"
 
 
+def chart_spec(answer: dict[str, Any]) -> Any:
+    """The answer's chart spec (the trail record keeps it under ``details.chart``)."""
+    details = answer.get("details")
+    return answer.get("chart") or (details.get("chart") if isinstance(details, dict) else None)
+
+
 def chart_data(answer: dict[str, Any]) -> pd.DataFrame | None:
     """The rows behind the answer's chart, if it has one that parses."""
-    if not answer.get("chart"):
+    spec = chart_spec(answer)
+    if not spec:
         return None
     try:
-        return parse_spec(answer["chart"]).data
+        return parse_spec(spec).data
     except InputError:
         return None
 
@@ -87,11 +94,26 @@ def data_frames(answer: dict[str, Any]) -> dict[str, pd.DataFrame]:
     if answer.get("feature_values"):
         frames["feature_values"] = pd.DataFrame(answer["feature_values"])
     for i, call in enumerate(answer.get("tool_calls") or [], start=1):
-        result = call.get("result")
-        rows = result.get("rows") if isinstance(result, dict) else result
-        if isinstance(rows, list) and rows and all(isinstance(r, dict) for r in rows):
-            frames[f"{i}_{call.get('tool', 'tool')}"] = pd.DataFrame(rows)
+        frame = _result_frame(call.get("result"))
+        if frame is not None:
+            frames[f"{i}_{call.get('tool', 'tool')}"] = frame
     return frames
+
+
+def _result_frame(result: Any) -> pd.DataFrame | None:
+    """A tool result as a table: SQL ``{"columns", "rows"}``, ``{"points"}``, or a list of rows."""
+    if isinstance(result, dict):
+        rows, columns = result.get("rows"), result.get("columns")
+        if isinstance(rows, list) and rows and isinstance(columns, list):
+            if all(isinstance(r, list | tuple) and len(r) == len(columns) for r in rows):
+                return pd.DataFrame([list(r) for r in rows], columns=[str(c) for c in columns])
+        points = result.get("points")
+        if isinstance(points, list) and points and all(len(p) == 2 for p in points):
+            return pd.DataFrame(points, columns=["as_of", "value"])
+        result = rows
+    if isinstance(result, list) and result and all(isinstance(r, dict) for r in result):
+        return pd.DataFrame(result)
+    return None
 
 
 def render_answer(answer: dict[str, Any], *, key: str, page_text: Any = None) -> None:
@@ -104,9 +126,9 @@ def render_answer(answer: dict[str, Any], *, key: str, page_text: Any = None) ->
     """
     status_badge(str(answer.get("status", "")))
     render_markdown(str(answer.get("answer", "")))
-    if answer.get("chart"):
+    if chart_spec(answer):
         try:
-            spec = parse_spec(answer["chart"])
+            spec = parse_spec(chart_spec(answer))
             st.altair_chart(build_chart(spec), width="stretch", key=f"{key}-chart")
         except InputError as exc:
             st.caption(f"The chart could not be drawn: {exc.message}")
@@ -119,7 +141,7 @@ def render_answer(answer: dict[str, Any], *, key: str, page_text: Any = None) ->
                 st.caption(
                     f"doc {str(citation.get('doc_id', ''))[:16]} · chunk "
                     f"{str(citation.get('chunk_id', ''))[:16]}"
-                    + (" · full page text" if text else " · cited passage")
+                    + (" · the whole cited chunk" if text else " · cited snippet")
                 )
                 st.text(text or citation.get("snippet") or "")
     _render_evidence(answer, key)

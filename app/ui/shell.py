@@ -170,7 +170,9 @@ def main() -> None:
     # No "Deploy" button, and no tracebacks in the browser: users see `error: ...` only.
     st.set_option("client.toolbarMode", "minimal")
     st.set_option("client.showErrorDetails", "none")
-    st.set_page_config(page_title="Sightline", page_icon=":material/insights:", layout="wide")
+    # No page_icon: a Material-icon favicon is fetched from fonts.gstatic.com; the app loads
+    # nothing from outside its own server (caught by the browser test).
+    st.set_page_config(page_title="Sightline", layout="wide")
     try:
         rt = runtime()
     except SightlineError as exc:

@@ -45,4 +45,12 @@ def test_authorize_refuses_with_a_hint_and_unknown_actions_are_refused() -> None
 
 def test_models_approval_is_for_validators_only() -> None:
     assert [r for r in ROLES if access.allowed(user(r), "models.approve")] == ["validator"]
-    assert [r for r in ROLES if access.allowed(user(r), "models.train")] == ["model_owner"]
+    assert [r for r in ROLES if access.allowed(user(r), "models.train")] == ["model_owner", "admin"]
+
+
+def test_model_roles_match_the_registry() -> None:
+    from tools.registry import CHECKER_ROLES, REGISTER_ROLES, RETIRE_ROLES
+
+    assert access.ACTIONS["models.train"] == REGISTER_ROLES
+    assert access.ACTIONS["models.approve"] == CHECKER_ROLES
+    assert access.ACTIONS["models.retire"] == RETIRE_ROLES

@@ -7,12 +7,13 @@ while it works, a status box shows progress; the text is then shown whole, never
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
 
 from app.runtime import Runtime
-from app.ui.answer_view import as_dict, render_answer
+from app.ui.answer_view import as_dict, render_answer, render_markdown
 from app.ui.backends import available, not_available
 from app.ui.guard import require
 from app.users import User
@@ -37,31 +38,36 @@ def _pick() -> None:
 
 
 def _page_text(rt: Runtime, user: User):  # noqa: ANN202
-    """A function giving a citation's full page text, if the document index can provide it."""
-    documents = getattr(rt, "documents", None) if available(rt, "documents") else None
-    reader = getattr(documents, "page_text", None)
-    if not callable(reader):
+    """A function giving a citation's full chunk text, read through the user's entitlements."""
+    if not available(rt, "documents"):
         return None
 
     def page_text(citation: dict[str, Any]) -> str | None:
         try:
-            return reader(
-                citation["doc_id"], int(citation.get("page_start") or 1), groups=user.groups
+            passages = rt.documents.resolve(  # type: ignore[attr-defined]
+                [str(citation["chunk_id"])], groups=user.groups
             )
-        except (SightlineError, KeyError, TypeError, ValueError):
+        except (SightlineError, KeyError):
             return None
+        return passages[0].text if passages else None
 
     return page_text
 
 
-def ask(rt: Runtime, user: User, question: str) -> dict[str, Any]:
-    """Ask the agent as ``user`` (role checked here, entitlements by the agent)."""
+def ask(
+    rt: Runtime, user: User, question: str, on_text: Callable[[str], None] | None = None
+) -> dict[str, Any]:
+    """Ask the agent as ``user`` (role checked here, entitlements by the agent).
+
+    ``on_text`` receives the answer text in pieces; the agent calls it only after the record is
+    durably in the trail, so nothing unrecorded is ever on screen (SECURITY.md row 4).
+    """
     require(user, "chat.ask")
     from app.agent import answer
 
     conversation = _conversation(user)
     history = [turn["answer"] for turn in conversation[-6:]]
-    return as_dict(answer(rt, question, user, history=history))
+    return as_dict(answer(rt, question, user, history=history, on_text=on_text))
 
 
 def render(rt: Runtime, user: User) -> None:
@@ -95,9 +101,17 @@ def render(rt: Runtime, user: User) -> None:
         st.text(question)
     with st.chat_message("assistant"):
         started = time.perf_counter()
+        streamed = st.empty()
+        pieces: list[str] = []
+
+        def show(piece: str) -> None:
+            pieces.append(piece)
+            with streamed.container():
+                render_markdown("".join(pieces))
+
         with st.status("Planning, calling tools, recording the answer…") as status:
             try:
-                result = ask(rt, user, question)
+                result = ask(rt, user, question, on_text=show)
             except SightlineError as exc:
                 status.update(label="No answer", state="error")
                 st.error(f"error: {exc}")
@@ -107,5 +121,6 @@ def render(rt: Runtime, user: User) -> None:
                 state="complete",
                 expanded=False,
             )
+        streamed.empty()
         render_answer(result, key=f"turn-{len(conversation)}", page_text=page_text)
     conversation.append({"question": question, "answer": result})
