@@ -1,8 +1,8 @@
 """The trail store interface, what it returns, and the registry that picks a backend by setting.
 
-``SIGHTLINE_TRAIL=sqlite`` (default) keeps the trail in ``$SIGHTLINE_HOME/trail.sqlite``. A
-``postgresql://`` URL is reserved for a shared deployment; this build refuses it clearly rather
-than silently falling back to a local file.
+``SIGHTLINE_TRAIL=sqlite`` (default) keeps the trail in ``$SIGHTLINE_HOME/trail.sqlite``; a
+``postgresql://`` URL keeps it in that PostgreSQL database (a shared deployment). Any other value
+is refused rather than silently falling back to a local file.
 """
 
 from __future__ import annotations
@@ -126,17 +126,16 @@ def open_trail(home: Path, setting: str = "sqlite") -> TrailStore:
     """The trail store chosen by the ``SIGHTLINE_TRAIL`` setting.
 
     Raises:
-        ConfigError: an unknown setting, or a backend this build does not include.
+        ConfigError: an unknown setting.
     """
     if setting == "sqlite":
         from app.trail.sqlite import SqliteTrailStore
 
         return SqliteTrailStore(Path(home) / "trail.sqlite")
     if setting.startswith(("postgresql://", "postgres://")):
-        raise ConfigError(
-            "SIGHTLINE_TRAIL: a PostgreSQL answer trail is not available in this build",
-            hint="use SIGHTLINE_TRAIL=sqlite (the default); the store interface is ready for it",
-        )
+        from app.trail.postgres import PostgresTrailStore
+
+        return PostgresTrailStore(setting)
     raise ConfigError(
         f"SIGHTLINE_TRAIL: unknown answer-trail store {setting!r}",
         hint="use 'sqlite' (default) or a postgresql:// URL",

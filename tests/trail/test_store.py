@@ -110,8 +110,10 @@ def test_sql_level_edits_are_refused(store, sql) -> None:
 def test_settings_pick_the_store(tmp_path, runtime) -> None:
     assert isinstance(open_trail(tmp_path), SqliteTrailStore)
     assert runtime.trail.path == runtime.settings.home / "trail.sqlite"
-    with pytest.raises(ConfigError, match="not available in this build"):
-        open_trail(tmp_path, "postgresql://trail@localhost/sightline")
+    from app.trail.postgres import PostgresTrailStore
+
+    pg = open_trail(tmp_path, "postgresql://trail@localhost/sightline")  # connects on first use
+    assert isinstance(pg, PostgresTrailStore) and isinstance(pg, TrailStore)
     with pytest.raises(ConfigError, match="unknown answer-trail store"):
         open_trail(tmp_path, "mongodb://x")
 
