@@ -118,9 +118,14 @@ class SourceState:
         self, entities: list[str], stamps: np.ndarray, inputs: dict[str, np.ndarray]
     ) -> tuple[np.ndarray, np.ndarray]:
         """Evaluate every feature for one row per entity (entities unique); return rows, values."""
+        return self.apply_rows(self.entity_rows(entities), stamps, inputs)
+
+    def apply_rows(
+        self, rows: np.ndarray, stamps: np.ndarray, inputs: dict[str, np.ndarray]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``apply`` for entity indices already registered (unique)."""
         import numpy as np
 
-        rows = self.entity_rows(entities)
         self._rows, self._inputs = rows, inputs
         memo: dict[str, np.ndarray] = {}
         values = np.column_stack([d.expr.evaluate(self, memo) for d in self.definitions])
@@ -219,6 +224,8 @@ class StreamingEngine:
                 if (wanted and d.name not in wanted) or np.isnan(source.latest[row, col]):
                     continue
                 as_of = source.latest_at[row, col]
+                if isinstance(as_of, np.datetime64):  # stored by the columnar quote path
+                    as_of = as_of.astype("datetime64[us]").astype(datetime)
                 out.append(
                     FeatureValue(entity, d.name, d.version, as_of, float(source.latest[row, col]))
                 )
