@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from tools.risk_math import Array, ewma_variance_path
+from tools.risk_math import Array, ewma_variance_path, garch_fit, garch_variance_path
 
 METHODS = ("historical", "normal_ewma", "student_t_ewma", "garch")
 
@@ -67,27 +67,22 @@ def basel_zone(exceptions_last_250: int) -> str:
 def rolling_sigma_garch(returns: Array, start: int, refit_every: int, fit_window: int) -> Array:
     """One-day GARCH(1,1) volatility forecasts for days start..end, refitted every N days.
 
-    Parameters are estimated on the ``fit_window`` returns before each refit day; in between, the
-    variance is filtered forward with fixed parameters from the fit's last conditional variance.
+    Parameters are estimated (``risk_math.garch_fit``) on the ``fit_window`` returns before each
+    refit day; the variance is filtered through the whole history with the current parameters.
     """
-    from arch import arch_model
-
     r = np.asarray(returns, dtype=np.float64)
+    r2 = r * r
     out = np.empty(len(r) - start, dtype=np.float64)
-    omega = alpha = beta = var = 0.0
-    for t in range(start, len(r)):
-        if (t - start) % refit_every == 0:
-            window = r[max(0, t - fit_window) : t] * 100.0
-            model = arch_model(window, mean="Zero", vol="GARCH", p=1, q=1, rescale=False)
-            fit = model.fit(disp="off", show_warning=False)
-            omega = float(fit.params["omega"]) / 1e4
-            alpha = float(fit.params["alpha[1]"])
-            beta = float(fit.params["beta[1]"])
-            last_var = float(fit.conditional_volatility[-1]) ** 2 / 1e4
-            var = omega + alpha * r[t - 1] ** 2 + beta * last_var
-        else:
-            var = omega + alpha * r[t - 1] ** 2 + beta * var
-        out[t - start] = math.sqrt(var)
+    for block in range(start, len(r), refit_every):
+        window = r[max(0, block - fit_window) : block]
+        omega, alpha, beta, _ = garch_fit(window)
+        long_run = float(np.mean(window * window))
+        first = max(0, block - fit_window)
+        # Variance path over the fit window and on through the block: element k forecasts day
+        # first + k from returns before it.
+        stop = min(len(r), block + refit_every)
+        path = garch_variance_path(r2[first : stop - 1], omega, alpha, beta, long_run)
+        out[block - start : stop - start] = np.sqrt(path[block - first : stop - first])
     return out
 
 

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from tools import inputs, merton, scorecard
+from tools.determinism import deterministic
 from tools.errors import InsufficientData, UnknownEntity
 from tools.registry import ModelRegistry, ModelVersion, TrainedModel, code_version
 from tools.requests import PDRequest, parse_request
@@ -54,6 +55,7 @@ def resolve_version(registry: ModelRegistry, replay_version: str | None) -> Mode
     return registry.get(NAME, replay_version.removeprefix(f"{NAME}@"))
 
 
+@deterministic
 def default_probability(
     con: Any,
     registry: ModelRegistry,
@@ -215,6 +217,7 @@ def data_sha256(frame: Any) -> str:
     return hashlib.sha256(frame.to_csv(index=False).encode()).hexdigest()
 
 
+@deterministic
 def train_pd(con: Any, params: dict[str, Any] | None = None) -> TrainedModel:
     """Fit the scorecard on the training split; measure it on the test split."""
     p = PARAMS | (params or {})

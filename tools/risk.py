@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from tools import backtest, inputs, risk_math
+from tools.determinism import deterministic
 from tools.errors import InsufficientData
 from tools.registry import ModelRegistry, ModelVersion, TrainedModel, code_version
 from tools.requests import RiskRequest, parse_request
@@ -58,6 +59,7 @@ def resolve_version(registry: ModelRegistry, replay_version: str | None) -> Mode
     return registry.get(NAME, replay_version.removeprefix(f"{NAME}@"))
 
 
+@deterministic
 def risk_metrics(
     con: Any,
     registry: ModelRegistry,
@@ -283,6 +285,7 @@ def training_series(con: Any, params: dict[str, Any]) -> list[inputs.Series]:
     ]
 
 
+@deterministic
 def train_risk(con: Any, params: dict[str, Any] | None = None) -> TrainedModel:
     """Fit the risk model (Student-t dof of EWMA-standardized returns, domain) and backtest it."""
     from scipy.stats import t as student_t
@@ -338,6 +341,7 @@ def train_risk(con: Any, params: dict[str, Any] | None = None) -> TrainedModel:
     )
 
 
+@deterministic
 def run_backtest(con: Any, settings: dict[str, Any]) -> dict[str, Any]:
     """Backtest one-day VaR on S&P 500 returns over the backtest window (see tools.backtest)."""
     start = date.fromisoformat(settings["backtest_start"])

@@ -85,28 +85,73 @@ class GarchForecast:
     converged: bool
 
 
-def garch_forecast(returns: Array, horizon: int) -> GarchForecast:
-    """Fit a zero-mean GARCH(1,1) with normal errors (arch package) and forecast ``horizon`` days.
+def _garch_params(u: Array, long_run: float) -> tuple[float, float, float]:
+    """Unconstrained (u0, u1) -> (omega, alpha, beta) with alpha, beta > 0 and alpha + beta < 1."""
+    persistence = 1.0 / (1.0 + math.exp(-float(u[0])))
+    share = 1.0 / (1.0 + math.exp(-float(u[1])))
+    alpha, beta = persistence * share, persistence * (1.0 - share)
+    return long_run * (1.0 - persistence), alpha, beta
 
-    Returns are scaled by 100 for the optimizer (arch's advice) and scaled back. The optimizer
-    starts from arch's fixed default values, so the fit is deterministic.
+
+def garch_variance_path(r2: Array, omega: float, alpha: float, beta: float, s0: float) -> Array:
+    """GARCH(1,1) variances: sigma2_t = omega + alpha r2_(t-1) + beta sigma2_(t-1), sigma2_0 = s0.
+
+    The last element is the forecast after the last return. It is a linear filter on r^2,
+    computed in C in a fixed order.
     """
-    from arch import arch_model
+    from scipy.signal import lfilter
 
-    r = np.asarray(returns, dtype=np.float64) * 100.0
-    model = arch_model(r, mean="Zero", vol="GARCH", p=1, q=1, dist="normal", rescale=False)
-    fit = model.fit(disp="off", show_warning=False)
-    variances = np.asarray(fit.forecast(horizon=horizon, reindex=False).variance, dtype=np.float64)[
-        -1
-    ]
-    params = fit.params
+    y, _ = lfilter([1.0], [1.0, -beta], omega + alpha * r2, zi=[beta * s0])
+    return np.concatenate(([s0], np.asarray(y, dtype=np.float64)))
+
+
+def garch_fit(returns: Array) -> tuple[float, float, float, bool]:
+    """Variance-targeted GARCH(1,1) by Gaussian maximum likelihood: (omega, alpha, beta, ok).
+
+    omega is tied to the sample variance (omega = s^2 (1 - alpha - beta)), which keeps the fit
+    stable on short windows. Nelder-Mead from a fixed start on a likelihood built from a C
+    filter has no multi-threaded reductions, so the fit is bit-identical in every process (the
+    arch package's SLSQP path was not: it changed in the 8th digit with the BLAS thread count).
+    """
+    from scipy.optimize import minimize
+
+    r2 = np.asarray(returns, dtype=np.float64) ** 2
+    long_run = float(np.mean(r2))
+
+    def negative_log_likelihood(u: Array) -> float:
+        omega, alpha, beta = _garch_params(u, long_run)
+        sig2 = garch_variance_path(r2[:-1], omega, alpha, beta, long_run)
+        return 0.5 * float(np.sum(np.log(sig2) + r2 / sig2))
+
+    start = np.array([math.log(0.97 / 0.03), math.log(0.08 / 0.89)])  # alpha .08, beta .89
+    fit = minimize(
+        negative_log_likelihood, start, method="Nelder-Mead",
+        options={"xatol": 1e-9, "fatol": 1e-10, "maxiter": 4000},
+    )  # fmt: skip
+    omega, alpha, beta = _garch_params(fit.x, long_run)
+    return omega, alpha, beta, bool(fit.success)
+
+
+def garch_forecast(returns: Array, horizon: int) -> GarchForecast:
+    """Fit GARCH(1,1) (``garch_fit``) and forecast the next ``horizon`` days' volatility.
+
+    E[sigma2_(T+k)] = s^2 + (alpha + beta)^(k-1) (sigma2_(T+1) - s^2); the H-day volatility is the
+    square root of the summed daily variances.
+    """
+    r = np.asarray(returns, dtype=np.float64)
+    r2 = r * r
+    long_run = float(np.mean(r2))
+    omega, alpha, beta, ok = garch_fit(r)
+    next_var = float(garch_variance_path(r2, omega, alpha, beta, long_run)[-1])
+    decay = (alpha + beta) ** np.arange(horizon, dtype=np.float64)
+    variances = long_run + decay * (next_var - long_run)
     return GarchForecast(
-        omega=float(params["omega"]) / 1e4,
-        alpha=float(params["alpha[1]"]),
-        beta=float(params["beta[1]"]),
-        sigma_1d=math.sqrt(float(variances[0])) / 100.0,
-        sigma_horizon=math.sqrt(float(np.sum(variances))) / 100.0,
-        converged=int(fit.convergence_flag) == 0,
+        omega=omega,
+        alpha=alpha,
+        beta=beta,
+        sigma_1d=math.sqrt(next_var),
+        sigma_horizon=math.sqrt(float(np.sum(variances))),
+        converged=ok,
     )
 
 

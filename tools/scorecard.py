@@ -99,10 +99,14 @@ def woe_matrix(bins: dict[str, Any], frame: Any) -> np.ndarray:
         else:
             import pandas as pd
 
-            # Vectorized lookup: unknown levels (-1) fall into the pooled bin, which is last.
-            codes = pd.Index(spec["levels"]).get_indexer(frame[name].astype(str))
-            codes[codes < 0] = len(spec["levels"]) - 1
-            cols.append(woe[codes])
+            # Factorize the column (fast on Arrow strings), then map its few distinct values to
+            # bins; unknown levels (-1) fall into the pooled bin, which is last.
+            codes, uniques = pd.factorize(frame[name])
+            pooled = len(spec["levels"]) - 1
+            bin_of = pd.Index(spec["levels"]).get_indexer([str(u) for u in uniques])
+            bin_of[bin_of < 0] = pooled
+            bin_of = np.append(bin_of, pooled)  # code -1 (a missing value) reads the last entry
+            cols.append(woe[bin_of[codes]])
     return np.column_stack(cols)
 
 

@@ -158,3 +158,40 @@ def test_no_approved_version_is_a_clear_error(served, tmp_path) -> None:  # noqa
         risk_metrics(con, empty, {"ticker": "AAPL"})
     with pytest.raises(ModelNotFound, match="pd"):
         default_probability(con, empty, {"loan_id": 1})
+
+
+REPLAY_SCRIPT = """
+import json, sys
+from pathlib import Path
+from app.runtime import Runtime
+from app.settings import Settings
+from tools.credit import default_probability
+from tools.risk import risk_metrics
+rt = Runtime(Settings(home=Path(sys.argv[1])))
+with rt.warehouse.reader() as con:
+    out = [risk_metrics(con, rt.registry, {"portfolio": "DEMO", "horizon_days": 5}),
+           default_probability(con, rt.registry, {"loan_id": 11})]
+print(json.dumps(out, sort_keys=True))
+"""
+
+
+def test_replay_in_other_processes_is_bit_identical(served, models_home) -> None:  # noqa: ANN001
+    import os
+    import subprocess
+    import sys
+
+    con, registry = served
+    here = json.dumps(
+        [
+            risk_metrics(con, registry, {"portfolio": "DEMO", "horizon_days": 5}),
+            default_probability(con, registry, {"loan_id": 11}),
+        ],
+        sort_keys=True,
+    )
+    for threads in ("1", "2"):
+        env = os.environ | {"OPENBLAS_NUM_THREADS": threads, "OMP_NUM_THREADS": threads}
+        done = subprocess.run(
+            [sys.executable, "-c", REPLAY_SCRIPT, str(models_home)],
+            capture_output=True, text=True, env=env, check=True, timeout=300,
+        )  # fmt: skip
+        assert done.stdout.strip() == here
