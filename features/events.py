@@ -102,7 +102,8 @@ def bars_from_prices(
     end: date | None = None,
 ) -> list[Bar]:
     """Replay of the ``prices`` table as bars, in date order."""
-    clauses, params = ["TRUE"], []
+    clauses: list[str] = ["TRUE"]
+    params: list[object] = []
     if tickers:
         clauses.append("ticker IN (SELECT UNNEST(?))")
         params.append(tickers)

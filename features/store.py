@@ -92,7 +92,8 @@ def get_feature_history(
     """
     _require_table(con)
     select([name])  # validates the name
-    clauses, params = ["entity = ?", "feature = ?"], [entity, name]
+    clauses = ["entity = ?", "feature = ?"]
+    params: list[object] = [entity, name]
     if start is not None:
         clauses.append("as_of >= ?")
         params.append(start)

@@ -502,7 +502,17 @@ class StreamingEngine:
                 "keys": keys,
                 "fills": [src.fills[k] for k in keys],
             }
-        np.savez(tmp / "state.npz", **arrays)
+        np.savez(tmp / "state.npz", **arrays)  # type: ignore[arg-type]
+        pending: list[Event] = [
+            *self.pending_bars.values(),
+            *self.pending_filings.values(),
+            *self.pending_macro.values(),
+        ]
+        last: list[Event] = [
+            *self.last_bar.values(),
+            *self.last_quote.values(),
+            *self.last_macro.values(),
+        ]
         meta = {
             "format": SNAPSHOT_FORMAT,
             "versions": {d.name: d.version for d in self.definitions},
@@ -511,22 +521,8 @@ class StreamingEngine:
             "stats": dict(self.stats),
             "rejected": [[reason, event] for reason, event in self.rejected],
             "open_date": {k: v.isoformat() if v else None for k, v in self.open_date.items()},
-            "pending": [
-                event_to_dict(e)
-                for e in [
-                    *self.pending_bars.values(),
-                    *self.pending_filings.values(),
-                    *self.pending_macro.values(),
-                ]
-            ],
-            "last": [
-                event_to_dict(e)
-                for e in [
-                    *self.last_bar.values(),
-                    *self.last_quote.values(),
-                    *self.last_macro.values(),
-                ]
-            ],
+            "pending": [event_to_dict(e) for e in pending],
+            "last": [event_to_dict(e) for e in last],
             "items": {
                 t: {p.isoformat(): items for p, items in periods.items()}
                 for t, periods in self.items.items()
