@@ -1,8 +1,9 @@
 """The CI gate (run by `make test`): the offline suites on the demo data meet evals/thresholds.json.
 
-One eval run per session over a private copy of the demo data dir: analyst (issue 7's gold set),
-sql, security, and retrieval on the first FinanceBench filings when ../shared/data is present
-(skipped with a message otherwise). A miss names the suite, metric, value and threshold.
+One eval run over a private copy of the session's demo data dir scores analyst (issue 7's gold
+set), sql and security; retrieval runs apart on the first FinanceBench filings when
+../shared/data is present (skipped with a message otherwise). A miss names the suite, metric,
+value and threshold. These runs take minutes on two cores, hence the longer timeouts.
 """
 
 from __future__ import annotations
@@ -16,55 +17,58 @@ from evals.harness.gate import check_gate, load_thresholds
 from evals.harness.model import Run
 from evals.harness.runner import run_eval
 from evals.harness.store import save_run
+from evals.harness.suite_retrieval import DATA
 
-GATE_SUITES = ["analyst", "sql", "security", "retrieval"]
-# Two filings (3M 2018 and 2022 10-Ks, 5 questions) keep the retrieval gate to a couple of
-# minutes on two cores; the full 26-filing run is `sightline eval --suite retrieval` (docs/eval.md).
-GATE_OPTIONS = {"retrieval_docs": 2, "retrieval_baseline": False}
+OFFLINE_SUITES = ["analyst", "sql", "security"]
+# Two filings (3M 2018 and 2022 10-Ks, 5 questions), no baseline: the retrieval gate stays at a
+# few minutes on two cores; the full 26-filing run is `sightline eval --suite retrieval`.
+RETRIEVAL_OPTIONS = {"retrieval_docs": 2, "retrieval_baseline": False}
 
 
-@pytest.fixture(scope="module")
-def gate_run(demo_home: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Run, Path]:
+def _copy(demo_home: Path, tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN202
     from app.runtime import Runtime
     from app.settings import Settings
 
     home = tmp_path_factory.mktemp("gate") / "home"
     shutil.copytree(demo_home, home)
-    run = run_eval(Runtime(Settings(home=home)), suites=GATE_SUITES, options=GATE_OPTIONS)
+    return Runtime(Settings(home=home))
+
+
+@pytest.fixture(scope="module")
+def gate_run(demo_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Run:
+    rt = _copy(demo_home, tmp_path_factory)
+    run = run_eval(rt, suites=OFFLINE_SUITES)
     run.gate = check_gate(run)
-    report = save_run(run, home / "evals" / run.run_id)
-    return run, report
+    save_run(run, Path(rt.settings.home) / "evals" / run.run_id)
+    return run
 
 
-@pytest.mark.slow
-def test_offline_suites_meet_the_thresholds(gate_run: tuple[Run, Path]) -> None:
-    run, _ = gate_run
-    gate = run.gate
-    assert gate is not None
-    misses = [
+def _misses(run: Run) -> list[str]:
+    assert run.gate is not None
+    return [
         f"{f['suite']}.{f['metric']} = {f['value']} ({f['rule']} {f['bound']})"
-        for f in gate["failures"]
+        for f in run.gate["failures"]
     ]
-    assert misses == [], "below evals/thresholds.json:\n" + "\n".join(misses)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("suite", ["analyst", "sql", "security"])
-def test_every_offline_suite_measured_something(gate_run: tuple[Run, Path], suite: str) -> None:
-    run, _ = gate_run
-    result = run.suites[suite]
+@pytest.mark.timeout(2400)
+def test_offline_suites_meet_the_thresholds(gate_run: Run) -> None:
+    assert _misses(gate_run) == [], "below evals/thresholds.json:\n" + "\n".join(_misses(gate_run))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("suite", OFFLINE_SUITES)
+def test_every_offline_suite_measured_something(gate_run: Run, suite: str) -> None:
+    result = gate_run.suites[suite]
     assert result.status == "ok", result.message
     assert "unavailable" not in result.message, result.message
-    thresholds = load_thresholds()[suite]
-    assert all(result.metrics.get(m) is not None for m in thresholds)
+    assert all(result.metrics.get(m) is not None for m in load_thresholds()[suite])
 
 
 @pytest.mark.slow
-def test_security_suite_reports_zero_leaks_with_working_controls(
-    gate_run: tuple[Run, Path],
-) -> None:
-    run, _ = gate_run
-    security = run.suites["security"]
+def test_security_suite_reports_zero_leaks_with_working_controls(gate_run: Run) -> None:
+    security = gate_run.suites["security"]
     assert security.metrics["leaks"] == 0
     controls = {c["id"]: c for c in security.cases if c["id"].endswith("-control")}
     assert set(controls) == {"barrier-r-control", "barrier-a-control"}
@@ -72,12 +76,18 @@ def test_security_suite_reports_zero_leaks_with_working_controls(
 
 
 @pytest.mark.slow
-def test_retrieval_runs_or_says_why_not(gate_run: tuple[Run, Path]) -> None:
-    run, _ = gate_run
+@pytest.mark.timeout(2400)
+def test_retrieval_subset_meets_the_thresholds(
+    demo_home: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    if not (DATA / "questions.jsonl").is_file():
+        pytest.skip(f"FinanceBench not at {DATA}: CI places shared/ beside the clone")
+    run = run_eval(
+        _copy(demo_home, tmp_path_factory), suites=["retrieval"], options=RETRIEVAL_OPTIONS
+    )
+    run.gate = check_gate(run)
     result = run.suites["retrieval"]
-    if result.status == "skipped":
-        assert "FinanceBench data not found" in result.message
-        return
     assert result.status == "ok", result.message
     assert result.metrics["questions"] == 5
     assert result.charts["recall_at_k"]["sightline single-doc"]
+    assert _misses(run) == [], "below evals/thresholds.json:\n" + "\n".join(_misses(run))
