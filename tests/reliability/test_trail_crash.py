@@ -66,12 +66,19 @@ def test_sigkill_at_random_points_loses_no_acknowledged_record(tmp_path) -> None
             finally:
                 os._exit(0)
         os.close(write_fd)
-        time.sleep(rng.uniform(0.0, 0.07))  # a fresh writer needs ~25 ms to start
+        head = b""
+        if round_ % 2:  # half the rounds: let the writer get going, then kill it mid-stream
+            while not head.endswith(b"\n"):
+                chunk = os.read(read_fd, 1)
+                if not chunk:
+                    break
+                head += chunk
+        time.sleep(rng.uniform(0.0, 0.05))  # the other half may die while starting up
         os.kill(pid, signal.SIGKILL)
         _, status = os.waitpid(pid, 0)
         assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
         kills += 1
-        lines = _read_all(read_fd).decode().split("\n")
+        lines = (head + _read_all(read_fd)).decode().split("\n")
         os.close(read_fd)
         acknowledged.update(line for line in lines[:-1] if line)  # complete lines only
         if round_ % 20 == 19 or round_ == 219:
@@ -80,7 +87,7 @@ def test_sigkill_at_random_points_loses_no_acknowledged_record(tmp_path) -> None
             stored_ids = {r.id for r in store.scan()}
             assert acknowledged <= stored_ids
     assert kills >= 200
-    assert len(acknowledged) > 100  # the writers did get work done between kills
+    assert len(acknowledged) >= 110  # at least one per waited-for round, by construction
     final = store.verify()
     assert final.ok and final.head.count >= len(acknowledged)
 
