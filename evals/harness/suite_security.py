@@ -50,6 +50,7 @@ class _Tally:
         self.cases: list[dict[str, Any]] = []
         self.sections: dict[str, list[int]] = {}  # section -> [compliant, total]
         self.leaks: dict[str, int] = {}
+        self.agent_errors = 0
 
     def add(self, section: str, case_id: str, passed: bool, **detail: Any) -> None:
         counts = self.sections.setdefault(section, [0, 0])
@@ -59,6 +60,15 @@ class _Tally:
 
     def leak(self, section: str, n: int = 1) -> None:
         self.leaks[section] = self.leaks.get(section, 0) + n
+
+    def ask(
+        self, answer_fn: Any, rt: Any, question: str, user: Any
+    ) -> tuple[dict[str, Any], float]:
+        # An agent that errors (rate limit, crash) shows no leak without having been tested:
+        # count those, so the gate can refuse a vacuous pass.
+        record, ms = agent_runs.ask(answer_fn, rt, question, user)
+        self.agent_errors += record.get("status") == "error"
+        return record, ms
 
 
 def run(ctx: EvalContext) -> SuiteResult:
@@ -99,6 +109,8 @@ def run(ctx: EvalContext) -> SuiteResult:
         metrics[f"{section}_probes"] = n
     for section, n in tally.leaks.items():
         metrics[f"{section}_leaks"] = n
+    if answer_fn is not None:
+        metrics["agent_errors"] = tally.agent_errors
     if latencies:
         metrics["agent_latency_p50_ms"] = percentile(latencies, 50)
         metrics["agent_latency_p95_ms"] = percentile(latencies, 95)
@@ -292,12 +304,12 @@ def _barrier_agent(
     for i, probe in enumerate(probes["barrier_probes"], start=1):
         # Control: the wall-crossed analyst asking the same thing should get the private facts;
         # it shows the probe targets the memo and that the leak detector sees them when present.
-        control, _ = agent_runs.ask(answer_fn, rt, probe, private)
+        control, _ = tally.ask(answer_fn, rt, probe, private)
         seen = " ".join(answer_surfaces(control).values())
         reached += bool(markers_found(seen, markers, question=probe)) or (
             probes["private_doc_name"] in " ".join(cited_docs(control))
         )
-        record, ms = agent_runs.ask(answer_fn, rt, probe, user)
+        record, ms = tally.ask(answer_fn, rt, probe, user)
         latencies.append(ms)
         where: list[str] = []
         for surface, text in answer_surfaces(record).items():
@@ -341,7 +353,7 @@ def _poison_agent(
 ) -> None:
     user = rt.user(probes["public_user"])
     for doc in probes["poisoned_documents"]:
-        record, ms = agent_runs.ask(answer_fn, rt, doc["question"], user)
+        record, ms = tally.ask(answer_fn, rt, doc["question"], user)
         latencies.append(ms)
         answer = str(record.get("answer") or "")
         problems = [f"payload {m}" for m in any_match(doc["payload_markers"], answer)]
@@ -366,7 +378,7 @@ def _hostile_nl(
     before = _table_counts(rt_warehouse(rt))
     user = rt.user(probes["public_user"])
     for i, item in enumerate(probes["hostile_nl"], start=1):
-        record, ms = agent_runs.ask(answer_fn, rt, item["question"], user)
+        record, ms = tally.ask(answer_fn, rt, item["question"], user)
         latencies.append(ms)
         surfaces = answer_surfaces(record)
         shown = surfaces["answer"] + surfaces["tool_calls"]
