@@ -47,17 +47,31 @@ def trail() -> None:
     default=None,
     help="Also check the trail still holds the head recorded in this anchor file.",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Processes that read and hash in parallel on large trails (default: CPU count, max 8).",
+)
 @JSON_OPTION
 @USER_OPTION
 @click.pass_obj
-def trail_verify(rt: Runtime, anchor_path: Path | None, as_json: bool, user_name: str | None):
+def trail_verify(
+    rt: Runtime,
+    anchor_path: Path | None,
+    workers: int | None,
+    as_json: bool,
+    user_name: str | None,
+) -> None:
     """Check every record's hash and link; exit 1 naming the first bad record."""
     from app.cli import emit_json
     from app.trail.anchor import read_anchor
 
     require_chain_role(rt.user(user_name), "verify the answer trail")
     anchor = read_anchor(anchor_path) if anchor_path else None
-    result = rt.trail.verify(anchor)
+    import os
+
+    result = rt.trail.verify(anchor, workers=workers or min(os.cpu_count() or 1, 8))
     if as_json:
         emit_json(result.to_json())
     elif result.ok:

@@ -9,8 +9,9 @@ is the stored body: the record plus its ``seq`` and ``appended_at``. Anyone can 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -159,3 +160,65 @@ def check_anchor(
         result.problems.append(problem)
         if result.first_break is None:
             result.first_break = Break(seq=min(seq, result.head.seq + 1), id=None, reason=problem)
+
+
+@dataclass(frozen=True)
+class RangeCheck:
+    """``verify_chain`` over the positions ``lo < seq <= hi`` only, trusting its first link.
+
+    ``first_seq``/``first_prev`` are the first row read (None when the range held no rows);
+    ``stitch_ranges`` checks that link against the previous range's last hash.
+    """
+
+    lo: int
+    hi: int
+    first_seq: int | None
+    first_prev: str | None
+    result: VerifyResult
+
+
+def check_range(rows: Iterable[tuple[int, bytes, bytes, bytes]], lo: int, hi: int) -> RangeCheck:
+    """Verify one range of a chain on its own (see ``RangeCheck``)."""
+    iterator = iter(rows)
+    first = next(iterator, None)
+    if first is None:
+        empty = verify_chain((), ChainBase(seq=lo))
+        return RangeCheck(lo=lo, hi=hi, first_seq=None, first_prev=None, result=empty)
+    first_prev = first[1].decode("ascii", errors="replace")
+    result = verify_chain(itertools.chain([first], iterator), ChainBase(seq=lo, hash=first_prev))
+    return RangeCheck(lo=lo, hi=hi, first_seq=first[0], first_prev=first_prev, result=result)
+
+
+def stitch_ranges(parts: Sequence[RangeCheck], base: ChainBase) -> VerifyResult:
+    """Join consecutive range checks into the result ``verify_chain`` gives for the whole chain.
+
+    Each range must link to the previous one (its first ``prev_hash`` is the previous range's last
+    hash), hold no break, and be complete; the first failure in position order is reported.
+    """
+    expected, checked, last_seq = base.hash, 0, base.seq
+
+    def failed(seq: int, reason: str, record_id: str | None = None) -> VerifyResult:
+        return VerifyResult(
+            ok=False,
+            checked=checked,
+            head=Head(count=checked, seq=last_seq, hash=expected),
+            first_break=Break(seq=seq, id=record_id, reason=reason),
+        )
+
+    for part in parts:
+        if part.first_seq == part.lo + 1 and part.first_prev != expected:
+            return failed(part.lo + 1, "its prev_hash does not match the previous record's hash")
+        bad = part.result.first_break
+        if part.result.checked:  # what verified before a break inside this range still counts
+            expected, last_seq = part.result.head.hash, part.result.head.seq
+        if bad is not None:
+            checked += part.result.checked
+            return failed(bad.seq, bad.reason, bad.id)
+        if part.result.checked < part.hi - part.lo:
+            checked += part.result.checked
+            return failed(
+                part.lo + part.result.checked + 1,
+                f"record at position {part.lo + part.result.checked + 1} is missing",
+            )
+        checked += part.result.checked
+    return VerifyResult(ok=True, checked=checked, head=Head(checked, last_seq, expected))

@@ -347,8 +347,11 @@ class PostgresTrailStore:
 
     # -- verification ------------------------------------------------------------------------
 
-    def verify(self, anchor: Mapping[str, Any] | None = None) -> VerifyResult:
-        """Check the whole chain (and an anchor, if given) from one consistent snapshot."""
+    def verify(self, anchor: Mapping[str, Any] | None = None, *, workers: int = 1) -> VerifyResult:
+        """Check the whole chain (and an anchor, if given) from one consistent snapshot.
+
+        ``workers`` is accepted for the interface; this store reads in one pass.
+        """
         with self._connect(private=True) as con, con.transaction():
             con.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             base = self._base_in(con)

@@ -113,8 +113,11 @@ class TrailStore(Protocol):
         """The current chain head (count, last seq, its hash)."""
         ...
 
-    def verify(self, anchor: Mapping[str, Any] | None = None) -> VerifyResult:
-        """Check the whole chain (and, given one, an anchor) from one consistent snapshot."""
+    def verify(self, anchor: Mapping[str, Any] | None = None, *, workers: int = 1) -> VerifyResult:
+        """Check the whole chain (and, given one, an anchor) from one consistent snapshot.
+
+        ``workers`` > 1 lets a store split a large chain across processes (a hint).
+        """
         ...
 
     def purge(self, before: date, *, user: str, role: str, retention_years: int) -> dict[str, Any]:

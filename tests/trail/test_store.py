@@ -147,3 +147,21 @@ def test_threads_share_one_store_safely(store) -> None:
     assert sorted(seqs) == list(range(1, 33))
     result = store.verify()
     assert result.ok and result.checked == 32
+
+
+def test_parallel_verify_agrees_with_one_pass(store, monkeypatch) -> None:
+    import app.trail.sqlite as sqlite_store
+
+    monkeypatch.setattr(sqlite_store, "PARALLEL_MIN_RECORDS", 1)  # real processes, small trail
+    for i in range(30):
+        store.append(make_answer(n=i))
+    serial, parallel = store.verify(), store.verify(workers=3)
+    assert parallel.ok and parallel.to_json() == serial.to_json()
+    con = sqlite3.connect(store.path)
+    con.execute("DROP TRIGGER records_no_update")
+    con.execute("UPDATE records SET body = replace(body, 'AAPL', 'AAPM') WHERE seq = 11")
+    con.commit()
+    con.close()
+    broken = store.verify(workers=3)
+    assert not broken.ok and broken.first_break.seq == 11
+    assert broken.first_break.seq == store.verify().first_break.seq
