@@ -39,7 +39,8 @@ def main(argv: list[str] | None = None) -> int:
     from retrieval.embeddings import CHUNK_TOKENS, count_tokens, load_model
 
     started = time.perf_counter()
-    texts, pages = [], 0
+    texts: list[str] = []
+    pages = 0
     for pdf in pdfs:
         parsed = parse_pdf(pdf, max_pages=100_000)
         pages += len(parsed.pages)

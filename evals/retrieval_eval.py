@@ -22,6 +22,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "financebench-dev"
 KS = (1, 3, 5, 10)
@@ -122,7 +123,7 @@ def build_ours(pdfs: Sequence[Path], cache: Path, meta: dict[str, dict], device:
     return index
 
 
-def ours_retriever(index: object, single_doc: bool, k: int) -> Callable[[dict], list[Hit]]:
+def ours_retriever(index: Any, single_doc: bool, k: int) -> Callable[[dict], list[Hit]]:
     def retrieve(q: dict) -> list[Hit]:
         found = index.search(
             q["question"],
@@ -149,7 +150,7 @@ def build_baseline(pdfs: Sequence[Path], cache: Path, device: str) -> object:
     Settings.embed_model = HuggingFaceEmbedding(
         model_name=str(model_path()), device=resolve_device(device)
     )
-    Settings.llm = None
+    Settings.llm = None  # type: ignore[assignment]
     client = chromadb.PersistentClient(path=str(cache / "llama-chroma"))
     collection = client.get_or_create_collection("llama_default", embedding_function=None)
     store = ChromaVectorStore(chroma_collection=collection)
@@ -171,7 +172,7 @@ def build_baseline(pdfs: Sequence[Path], cache: Path, device: str) -> object:
     return index
 
 
-def baseline_retriever(index: object, single_doc: bool, k: int) -> Callable[[dict], list[Hit]]:
+def baseline_retriever(index: Any, single_doc: bool, k: int) -> Callable[[dict], list[Hit]]:
     from llama_index.core.vector_stores import MetadataFilter, MetadataFilters
 
     def retrieve(q: dict) -> list[Hit]:

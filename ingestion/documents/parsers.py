@@ -150,7 +150,7 @@ def parse_pdf_pypdf(path: Path, *, max_pages: int) -> ParsedDocument:
         raise DocumentRejected(
             f"{path.name} is not a readable PDF ({exc})", reason="parse_failed"
         ) from exc
-    title = str((reader.metadata or {}).get("/Title") or "").strip() or None
+    title = str(reader.metadata.get("/Title") or "").strip() or None if reader.metadata else None
     return ParsedDocument("pdf", pages, title=title, flags=flags)
 
 
