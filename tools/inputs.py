@@ -36,8 +36,8 @@ class Series:
 
     @functools.cached_property
     def days(self) -> np.ndarray:
-        """The dates as proleptic ordinals (int64), for fast alignment."""
-        return np.fromiter((d.toordinal() for d in self.dates), np.int64, len(self.dates))
+        """The dates as days since 1970-01-01 (int64), for fast alignment."""
+        return np.array(self.dates, dtype="datetime64[D]").view(np.int64)
 
     def on(self, days: np.ndarray) -> Series:
         """This series restricted to ``days`` (ordinals that it must all hold)."""

@@ -52,6 +52,7 @@ PARAMS = {"hist_window": 500, "ewma_lambda": 0.94, "student_t_nu": 6.0,
           "garch_refit_days": 250, "garch_fit_window": 1000}  # fmt: skip
 
 
+@pytest.mark.slow  # refits GARCH on two histories
 def test_forecasts_use_only_past_returns() -> None:
     r = np.random.default_rng(5).normal(0, 0.01, 1500)
     changed = r.copy()
