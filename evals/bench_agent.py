@@ -82,7 +82,7 @@ def run(home: Path, rounds: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="sightline-bench-") as tmp:
         copy = Path(tmp) / "home"
         shutil.copytree(home, copy, ignore=shutil.ignore_patterns("*.lock", "*.tmp"))
-        rt = Runtime(Settings(home=copy))
+        rt = Runtime(Settings(home=copy, rate_limit_per_minute=1_000_000))
         user = rt.user("analyst")
         # Warm up: imports, tiktoken, the trail file, the feature store.
         for question, tool, args in CALLS:

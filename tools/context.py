@@ -35,23 +35,67 @@ def shared_connection(path: Path) -> duckdb.DuckDBPyConnection:
     Opening the file costs ~100 ms; a cursor on an open connection costs microseconds and keeps
     the locked configuration. Writers publish a new snapshot by atomic rename, so a changed
     (inode, mtime) means a new snapshot: the old connection is closed and a new one opened.
+
+    DuckDB refuses a second connection to the same path with a different configuration in one
+    process, and the rest of the app reads the same file with the default configuration
+    (``Warehouse.reader``). So the locked connection opens a private hard link to the snapshot's
+    inode (``.agent-readonly/`` beside it): a different path to the same bytes, still read-only.
     """
     key = str(Path(path).resolve())
-    try:
-        st = os.stat(key)
+    for _attempt in range(3):
+        try:
+            st = os.stat(key)
+        except FileNotFoundError:
+            return open_locked(key)  # no snapshot yet: open_locked reports it clearly
         generation = (st.st_ino, st.st_mtime_ns)
-    except FileNotFoundError:
-        generation = (0, 0)
-    with _SHARED_LOCK:
-        cached = _SHARED.get(key)
-        if cached is not None and cached[0] == generation:
-            return cached[1]
-        con = open_locked(key)
-        _SHARED[key] = (generation, con, {})
-        if cached is not None:
-            with contextlib.suppress(duckdb.Error):
-                cached[1].close()
-        return con
+        with _SHARED_LOCK:
+            cached = _SHARED.get(key)
+            if cached is not None and cached[0] == generation:
+                return cached[1]
+            try:
+                link = _private_link(Path(key), generation)
+            except FileNotFoundError:
+                continue  # the snapshot was replaced between stat and link: look again
+            con = open_locked(link)
+            _SHARED[key] = (generation, con, {})
+            if cached is not None:
+                with contextlib.suppress(duckdb.Error):
+                    cached[1].close()
+            return con
+    return open_locked(key)
+
+
+def _private_link(snapshot: Path, generation: tuple[int, int]) -> Path:
+    """A hard link to ``snapshot`` owned by this process; older links of this process removed."""
+    folder = snapshot.parent / ".agent-readonly"
+    folder.mkdir(exist_ok=True)
+    pid = os.getpid()
+    link = folder / f"{snapshot.stem}-{generation[0]}-{generation[1]}-{pid}.duckdb"
+    for old in folder.glob(f"{snapshot.stem}-*.duckdb"):
+        owner = old.stem.rsplit("-", 1)[-1]
+        if old != link and (owner == str(pid) or not _alive(int(owner) if owner.isdigit() else 0)):
+            old.unlink(missing_ok=True)
+    if not link.exists():
+        tmp = folder / f".{link.name}.{threading.get_ident()}"
+        tmp.unlink(missing_ok=True)
+        os.link(snapshot, tmp)
+        if os.stat(tmp).st_ino != generation[0]:
+            tmp.unlink(missing_ok=True)
+            raise FileNotFoundError(snapshot)
+        os.replace(tmp, link)
+    return link
+
+
+def _alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 @dataclass(frozen=True)

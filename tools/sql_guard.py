@@ -153,7 +153,7 @@ def _parse(sql: str) -> list[exp.Expression]:
         raise GuardError("the SQL could not be parsed", hint="write simpler SQL") from exc
     finally:
         sqlglot_log.setLevel(level)
-    return [p for p in parsed if p is not None]
+    return [p for p in parsed if isinstance(p, exp.Expression)]
 
 
 def _check_tables(tree: exp.Expression, allow: set[str], ctes: set[str]) -> set[str]:

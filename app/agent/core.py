@@ -58,7 +58,12 @@ def answer(
     ctx = context_for(rt, person)
     evidence = Evidence()
     try:
-        draft = _draft(rt, question, ctx, evidence, model, history)
+        limited = _rate_limited(rt, person)
+        if limited:
+            draft = Draft(text=limited, status="refused", llm="offline", prompt=OFFLINE_PROMPT)
+            draft.details["rate_limited"] = True
+        else:
+            draft = _draft(rt, question, ctx, evidence, model, history)
     finally:
         ctx.close()
     report = grounding.check(draft.text, evidence, question)
@@ -82,6 +87,28 @@ def answer(
         for piece in _pieces(result.answer):
             on_text(piece)
     return result
+
+
+def _rate_limited(rt: Any, person: Any) -> str | None:
+    """A refusal message when ``person`` asked too many questions in the last minute."""
+    from datetime import UTC, datetime, timedelta
+
+    from app.trail.store import TrailQuery
+
+    limit = rt.settings.rate_limit_per_minute
+    since = datetime.now(UTC) - timedelta(seconds=60)
+    try:
+        recent = rt.trail.read(
+            TrailQuery(user=person.name, kind="answer", start=since, limit=limit, newest_first=True)
+        )
+    except Exception:  # noqa: BLE001 - an unreadable trail is caught (and withheld) at append
+        return None
+    if len(recent) < limit:
+        return None
+    return (
+        f"You have asked {len(recent)} questions in the last minute, the most allowed "
+        "(SIGHTLINE_RATE_LIMIT_PER_MINUTE). Please wait a moment and ask again."
+    )
 
 
 def _draft(

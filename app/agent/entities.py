@@ -266,7 +266,7 @@ def _safe(y: int, m: int, d: int) -> date | None:
 
 
 def _matches(low: str, table: list[tuple[str, str]]) -> list[str]:
-    found = []
+    found: list[tuple[int, str]] = []
     for pattern, name in table:
         m = re.search(pattern, low)
         if m and name not in [n for _, n in found]:

@@ -87,12 +87,11 @@ def _replay_model(
     key = "risk_model" if name == "risk_metrics" else "pd_model"
     ref = str(versions.get(key) or "")
     version = ref.split("@", 1)[1] if "@" in ref else None
-    if name == "risk_metrics":
-        from tools.risk import risk_metrics as run
-    else:
-        from tools.credit import default_probability as run
     from ingestion.errors import SightlineError
+    from tools.credit import default_probability
+    from tools.risk import risk_metrics
 
+    run: Any = risk_metrics if name == "risk_metrics" else default_probability
     try:
         return run(ctx.connection(), ctx.registry, args, replay_version=version)
     except SightlineError as exc:

@@ -127,7 +127,7 @@ def run(
     with tempfile.TemporaryDirectory(prefix="sightline-gold-") as tmp:
         copy = Path(tmp) / "home"
         shutil.copytree(home, copy, ignore=shutil.ignore_patterns("*.lock", "*.tmp"))
-        rt = Runtime(Settings(home=copy, llm=llm))
+        rt = Runtime(Settings(home=copy, llm=llm, rate_limit_per_minute=1_000_000))
         if gold is None:
             with rt.warehouse.reader() as con:
                 gold = build(con, rt.registry)

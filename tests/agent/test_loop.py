@@ -199,3 +199,14 @@ def test_openai_server_error_degrades(agent_rt) -> None:  # noqa: ANN001
     assert result.status == "degraded"
     assert "pd@" in (result.versions["pd_model"] or "")
     assert any("HTTP 500" in w for w in result.warnings)
+
+
+def test_rate_limit_refuses_and_records(agent_rt) -> None:  # noqa: ANN001
+    rt = with_settings(agent_rt, rate_limit_per_minute=2)
+    question = "What was the VIX on 2018-02-05?"
+    first, second, third = (answer(rt, question, "analyst") for _ in range(3))
+    assert first.status == second.status == "answered"
+    assert third.status == "refused" and "SIGHTLINE_RATE_LIMIT_PER_MINUTE" in third.answer
+    assert third.tool_calls == []
+    assert rt.trail.get(third.id).record["status"] == "refused"
+    assert answer(rt, question, "researcher").status == "answered"  # per user
