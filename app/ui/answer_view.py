@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from app.ui.charts import build_chart, parse_spec
-from app.ui.sanitize import sanitize_markdown
+from app.ui.sanitize import escape_markdown, sanitize_markdown
 from ingestion.errors import InputError
 
 STATUS_BADGES = {
@@ -65,7 +65,7 @@ def citation_label(number: int, citation: dict[str, Any]) -> str:
     name = citation.get("doc_name") or citation.get("title") or citation.get("doc_id", "?")[:12]
     start, end = citation.get("page_start"), citation.get("page_end")
     pages = f"p. {start}" if start == end or end is None else f"pp. {start}–{end}"
-    return f"[{number}] {name}, {pages}"
+    return f"[{number}] {escape_markdown(str(name))}, {pages}"
 
 
 def chart_spec(answer: dict[str, Any]) -> Any:

@@ -40,9 +40,7 @@ def available(rt: Runtime, backend: str) -> bool:
     if backend == "registry":
         return _module_has("tools.registry", "ModelRegistry")
     if backend == "features":
-        return _module_has("features.definitions", "FEATURES") or _module_has(
-            "features.catalogue", "catalogue"
-        )
+        return _module_has("features.store", "list_features")
     raise KeyError(backend)
 
 

@@ -166,3 +166,21 @@ def is_inert(markdown: str, hosts: Iterable[str] = DEFAULT_LINK_HOSTS) -> bool:
             ):
                 return False
     return True
+
+
+# Characters that open a link, image, HTML, code, math or table in Streamlit's markdown, and ":"
+# (no "https://" autolink); "_" is left alone: at worst it italicises, and names use it a lot.
+_MD_SPECIAL = re.compile(r"([\\`\[\]()!<>$*~|:])")
+_WWW = re.compile(r"(?i)\b(www)\.")
+
+
+def escape_markdown(text: str) -> str:
+    r"""``text`` as literal characters in any Streamlit markdown context (labels, alerts).
+
+    For short untrusted strings such as document names or error messages: the characters that
+    could open a link, image, tag, code span, math or table are backslash-escaped (so
+    ``![](https://x)`` shows as typed and ``https\://`` is no longer a URL), ``www.`` cannot
+    autolink, and line breaks become spaces.
+    """
+    text = _CONTROL.sub("", " ".join(str(text).splitlines()))
+    return _WWW.sub(r"\1\\.", _MD_SPECIAL.sub(r"\\\1", text))

@@ -18,6 +18,7 @@ import streamlit as st
 from app.runtime import Runtime
 from app.settings import Settings, load_settings
 from app.ui import access
+from app.ui.sanitize import escape_markdown
 from app.users import DEMO_PASSWORD, User
 from ingestion.errors import SightlineError
 
@@ -176,7 +177,7 @@ def main() -> None:
     try:
         rt = runtime()
     except SightlineError as exc:
-        st.error(f"error: {exc}")
+        st.error(f"error: {escape_markdown(str(exc))}")
         return
     user = current_user(rt) or _oidc_user(rt)
     if user is None:
@@ -207,4 +208,4 @@ def main() -> None:
     try:
         renderers[page](rt, user)
     except SightlineError as exc:
-        st.error(f"error: {exc}")
+        st.error(f"error: {escape_markdown(str(exc))}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from app.ui.shell import SESSION_USER
 
 
@@ -20,6 +22,7 @@ def test_sign_in_page_then_wrong_password_is_refused(app, signed_in) -> None:  #
     assert "Unknown user or wrong password" in texts(app.error)
 
 
+@pytest.mark.slow  # six scrypt checks
 def test_repeated_failures_lock_the_form(app, signed_in) -> None:  # noqa: ANN001
     for _ in range(5):
         signed_in("analyst", "wrong")

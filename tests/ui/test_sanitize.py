@@ -101,3 +101,34 @@ def test_any_text_sanitizes_to_something_inert_or_is_flagged(text: str) -> None:
     assert safe.inert == is_inert(safe.text)
     if safe.inert:
         assert "<" not in safe.text.replace("&lt;", "") or "`" in safe.text
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "![x](https://x.example/?q=1)",
+        "[click](javascript:alert(1))",
+        "<img src=x onerror=alert(1)>",
+        "see https://x.example/a and www.x.example",
+        "$E=mc^2$ `code` *bold* ~strike~ | a | b |",
+    ],
+)
+def test_escaped_labels_render_as_typed(name: str) -> None:
+    from markdown_it import MarkdownIt
+
+    from app.ui.sanitize import escape_markdown
+
+    escaped = escape_markdown(name)
+    html = MarkdownIt("commonmark").enable(["table", "strikethrough"]).render(escaped)
+    # GFM autolinks bare URLs; an escaped ":" (and "www\\.") no longer reads as one.
+    assert "https://" not in escaped and "www." not in escaped
+    assert "<a " not in html and "<img" not in html and "<code>" not in html and "<em>" not in html
+    assert "<s>" not in html and "<table>" not in html
+
+
+def test_escaped_labels_keep_ordinary_names() -> None:
+    from app.ui.sanitize import escape_markdown
+
+    assert escape_markdown("MICROSOFT_2023_10K_excerpt") == "MICROSOFT_2023_10K_excerpt"
+    assert escape_markdown("renamed.pdf") == "renamed.pdf"
+    assert escape_markdown("line one\nline two") == "line one line two"

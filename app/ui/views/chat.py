@@ -16,6 +16,7 @@ from app.runtime import Runtime
 from app.ui.answer_view import as_dict, render_answer, render_markdown
 from app.ui.backends import available, not_available
 from app.ui.guard import require
+from app.ui.sanitize import escape_markdown
 from app.users import User
 from ingestion.errors import SightlineError
 
@@ -114,7 +115,7 @@ def render(rt: Runtime, user: User) -> None:
                 result = ask(rt, user, question, on_text=show)
             except SightlineError as exc:
                 status.update(label="No answer", state="error")
-                st.error(f"error: {exc}")
+                st.error(f"error: {escape_markdown(str(exc))}")
                 return
             status.update(
                 label=f"Answered and recorded in {time.perf_counter() - started:.1f} s",

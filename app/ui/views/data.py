@@ -30,3 +30,22 @@ def render(rt: Runtime, user: User) -> None:
     if not available(rt, "features"):
         not_available("features")
         return
+    from features.store import list_features
+
+    with rt.warehouse.reader() as con:
+        features = list_features(con)
+    if not features:
+        st.info("No features defined yet.")
+        return
+    frame = pd.DataFrame(features)
+    # A stored version that differs from the definition's means the table is stale.
+    frame["current"] = frame["stored_version"].fillna("") == frame["version"]
+    columns = [
+        "name", "entity_kind", "description", "unit", "window", "source", "version",
+        "fresh_as_of", "computed_at", "current",
+    ]  # fmt: skip
+    st.caption(
+        "Each feature is defined once; its version is the hash of its definition, and the "
+        "answer trail records the version and as-of date of every value an answer used."
+    )
+    st.dataframe(frame[[c for c in columns if c in frame]], hide_index=True, width="stretch")

@@ -20,6 +20,7 @@ import streamlit as st
 from app.runtime import Runtime
 from app.ui.backends import available, not_available
 from app.ui.guard import require
+from app.ui.sanitize import escape_markdown
 from app.users import User
 from ingestion.errors import PermissionDenied
 
@@ -139,6 +140,7 @@ def _ingest(
     bar.progress(1.0, text="Done")
     messages = []
     for result in results:
+        name = escape_markdown(result.doc_name or "")
         if result.status == "indexed":
             superseded = (
                 f"; supersedes {len(result.superseded)} earlier version(s)"
@@ -148,17 +150,23 @@ def _ingest(
             messages.append(
                 (
                     "success",
-                    f"Indexed {result.doc_name}: {result.pages} page(s), {result.chunks} "
+                    f"Indexed {name}: {result.pages} page(s), {result.chunks} "
                     f"chunk(s), visible to {', '.join(groups)}{superseded}.",
                 )
             )
         elif result.status == "unchanged":
-            messages.append(("info", f"{result.doc_name} is already indexed; nothing changed."))
+            messages.append(
+                (
+                    "info",
+                    f"{name} is already indexed; nothing changed.",
+                )
+            )
         else:
             messages.append(
                 (
                     "error",
-                    f"Rejected {upload.name}: {result.message or result.reason}. The file was "
+                    f"Rejected {escape_markdown(upload.name)}: "
+                    f"{escape_markdown(result.message or result.reason or '')}. The file was "
                     "quarantined and nothing was indexed.",
                 )
             )
@@ -198,7 +206,11 @@ def _listing(rt: Runtime, user: User) -> None:
                 raise PermissionDenied(f"{user.name} may not delete {doc['doc_name']}")
             rt.documents.delete(doc_id, actor=user.name)  # type: ignore[attr-defined]
             st.session_state["upload_messages"] = [
-                ("success", f"Deleted {doc['doc_name']}; its chunks are gone from both indexes.")
+                (
+                    "success",
+                    f"Deleted {escape_markdown(doc['doc_name'])}; its chunks are gone from both "
+                    "indexes.",
+                )
             ]
             st.rerun()
 
@@ -218,5 +230,5 @@ def _search(rt: Runtime, user: User) -> None:
             if p.page_start == p.page_end
             else f"pp. {p.page_start}–{p.page_end}"
         )
-        with st.expander(f"{p.doc_name}, {pages} · score {p.score:.3f}"):
+        with st.expander(f"{escape_markdown(p.doc_name)}, {pages} · score {p.score:.3f}"):
             st.text(p.text)
