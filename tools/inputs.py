@@ -150,6 +150,21 @@ def last_price(con: Any, ticker: str, as_of: date | None) -> tuple[date, float]:
     return row[0][0], float(row[0][1])
 
 
+def last_prices(con: Any, tickers: list[str], as_of: date | None) -> dict[str, tuple[date, float]]:
+    """Latest adjusted close of each ticker on or before ``as_of``, in one query."""
+    rows = con.execute(
+        "SELECT ticker, date, adj_close FROM prices WHERE ticker IN (SELECT UNNEST(?)) "
+        "AND (? IS NULL OR date <= ?) "
+        "QUALIFY row_number() OVER (PARTITION BY ticker ORDER BY date DESC) = 1",
+        [tickers, as_of, as_of],
+    ).fetchall()
+    found = {t: (d, float(p)) for t, d, p in rows}
+    missing = [t for t in tickers if t not in found]
+    if missing:
+        raise InsufficientData(f"no price of {', '.join(missing)} on or before {as_of}")
+    return found
+
+
 def portfolio_positions(
     con: Any, portfolio: str, as_of: date | None
 ) -> tuple[date, dict[str, float]]:

@@ -149,8 +149,9 @@ def _target(
     assert req.portfolio is not None
     held_at, quantities = inputs.portfolio_positions(con, req.portfolio, req.as_of)
     values: dict[str, float] = {}
+    prices = inputs.last_prices(con, list(quantities), req.as_of)
     for t, quantity in quantities.items():
-        price_date, price = inputs.last_price(con, t, req.as_of)
+        price_date, price = prices[t]
         records.append(inputs.table_record(t, "adj_close", price_date, price, "table:prices"))
         records.append(inputs.table_record(t, "quantity", held_at, quantity, "table:positions"))
         values[t] = quantity * price
@@ -167,7 +168,7 @@ def _target(
 
 def _common_as_of(con: Any, tickers: list[str], as_of: date | None) -> date:
     """The last date on or before ``as_of`` with a price for every ticker."""
-    return min(inputs.last_price(con, t, as_of)[0] for t in tickers)
+    return min(d for d, _ in inputs.last_prices(con, tickers, as_of).values())
 
 
 def _measures(
