@@ -49,9 +49,10 @@ def trail() -> None:
 )
 @click.option(
     "--workers",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Processes that read and hash in parallel on large trails (default: CPU count, max 8).",
+    type=click.IntRange(min=1, max=64),
+    default=1,
+    show_default=True,
+    help="Processes that read and hash ranges in parallel (used from 100,000 records on).",
 )
 @JSON_OPTION
 @USER_OPTION
@@ -59,7 +60,7 @@ def trail() -> None:
 def trail_verify(
     rt: Runtime,
     anchor_path: Path | None,
-    workers: int | None,
+    workers: int,
     as_json: bool,
     user_name: str | None,
 ) -> None:
@@ -69,9 +70,7 @@ def trail_verify(
 
     require_chain_role(rt.user(user_name), "verify the answer trail")
     anchor = read_anchor(anchor_path) if anchor_path else None
-    import os
-
-    result = rt.trail.verify(anchor, workers=workers or min(os.cpu_count() or 1, 8))
+    result = rt.trail.verify(anchor, workers=workers)
     if as_json:
         emit_json(result.to_json())
     elif result.ok:

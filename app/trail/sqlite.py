@@ -457,8 +457,10 @@ class SqliteTrailStore:
 
         step = -(-(top - base.seq) // workers)
         bounds = [(lo, min(lo + step, top)) for lo in range(base.seq, top, step)]
-        # forkserver: forking a process that runs threads (the app) can deadlock its children.
-        context = multiprocessing.get_context("forkserver")
+        # fork is cheapest (the workers need no imports), but forking a process that runs other
+        # threads (the app) can deadlock its children: there, use a fork server.
+        method = "fork" if threading.active_count() == 1 else "forkserver"
+        context = multiprocessing.get_context(method)
         with ProcessPoolExecutor(max_workers=len(bounds), mp_context=context) as pool:
             lows, highs = [lo for lo, _ in bounds], [hi for _, hi in bounds]
             parts = list(pool.map(check_file_range, [str(self.path)] * len(bounds), lows, highs))
