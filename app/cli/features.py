@@ -173,7 +173,8 @@ def stream_cmd(
     from features.events import (
         synthetic_quotes as make_quotes,
     )
-    from features.streaming import StreamingEngine, write_online
+    from features.online import write_online
+    from features.streaming import StreamingEngine
 
     started = time.monotonic()
     engine = StreamingEngine()
@@ -212,7 +213,7 @@ def stream_cmd(
 def online_cmd(rt: Runtime, entity: str, as_json: bool) -> None:
     """Latest values of ENTITY in the streaming engine's online store."""
     from app.cli import emit_json
-    from features.streaming import read_online
+    from features.online import read_online
     from ingestion.errors import NotFoundError
 
     values = read_online(rt.settings.home / "online", entity)

@@ -11,7 +11,8 @@ import pytest
 
 from features.definitions import MARKET_TICKER
 from features.events import Bar, Filing, MacroObs, Quote, synthetic_quotes
-from features.streaming import StreamingEngine, read_online, write_online
+from features.online import read_online, write_online
+from features.streaming import StreamingEngine
 from ingestion.errors import InputError, NotFoundError
 
 
