@@ -133,7 +133,8 @@ def _definitions() -> list[FeatureDefinition]:
             Rolling("min", price / Rolling("max", price, 252, 1) - 1.0, 252, 252),
             "fraction",
             "Deepest fall of adj_close below its trailing 252-bar high seen over the last 252 "
-            "bars (negative, e.g. -0.35 = 35% below the high); the high may be up to 503 bars old",
+            "bars (negative, e.g. -0.35 = 35% below the high); the high may lie up to 502 bars "
+            "before the date",
             "252 trading days",
         ),
         FeatureDefinition(
