@@ -68,12 +68,16 @@ NOT_TICKERS = frozenset(
 FEATURE_WORDS: list[tuple[str, str]] = [
     (r"60[- ]?d(ay)?\b.{0,25}vol|vol\w*.{0,25}\b60[- ]?d(ay)?\b", "realized_vol_60d"),
     (r"\bewma\b|exponentially weighted", "ewma_vol"),
-    (r"20[- ]?d(ay)?\b.{0,25}vol|realized vol|realised vol|volatility|\bvol\b", "realized_vol_20d"),
+    (r"20[- ]?d(ay)?\b.{0,25}vol|reali[sz]ed vol|volatil|\bvol\b", "realized_vol_20d"),
     (r"draw[- ]?down", "max_drawdown_252d"),
     (r"\bbeta\b", "beta_252d"),
     (r"amihud|illiquidity", "amihud_illiquidity_20d"),
     (r"dollar volume|\badv\b|average daily (dollar )?volume|traded value", "adv_usd_20d"),
-    (r"\bleverage\b|liabilities (to|over|/) assets", "leverage"),
+    (
+        r"\bleverage\b|liabilities (to|over|/|relative to) assets"
+        r"|debt[- ](to|over|relative to)[- ]assets|debt relative to (its )?assets",
+        "leverage",
+    ),
     (r"altman|z[- ]?score|z''", "altman_z_double_prime"),
     (r"credit spread|baa.{0,6}aaa", "credit_spread_baa_aaa"),
     (r"term spread|yield curve slope", "term_spread"),
@@ -97,7 +101,7 @@ FUNDAMENTAL_WORDS: list[tuple[str, str]] = [
 
 MACRO_WORDS: list[tuple[str, str]] = [
     (r"\bvix\b|volatility index", "vix"),
-    (r"\bwti\b|crude|oil price", "wti"),
+    (r"\bwti\b|crude|\boil\b", "wti"),
     (r"\bbrent\b", "brent"),
     (r"unemployment", "unemp"),
     (r"core cpi|core inflation", "core_cpi"),
@@ -123,6 +127,7 @@ _MONTH_RE = "|".join(sorted(_MONTHS, key=len, reverse=True))
 _ISO = re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b")
 _MDY = re.compile(rf"\b({_MONTH_RE})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})\b", re.I)
 _DMY = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+({_MONTH_RE})\.?,?\s+(\d{{4}})\b", re.I)
+_MID = re.compile(rf"\bmid[- ]({_MONTH_RE})\.?\s+(\d{{4}})\b", re.I)
 _MY = re.compile(rf"\b(?:end of |end-)?({_MONTH_RE})\.?\s+(\d{{4}})\b", re.I)
 _QUARTER = re.compile(r"\bQ([1-4])\s*(\d{4})\b|\b(\d{4})\s*Q([1-4])\b", re.I)
 _YEAR_END = re.compile(r"\b(?:end of|year[- ]end|end-)\s*(\d{4})\b", re.I)
@@ -227,6 +232,8 @@ def _dates(q: str, e: Entities) -> None:
         add(m.span(), _safe(int(m.group(3)), _MONTHS[m.group(1).lower()], int(m.group(2))))
     for m in _DMY.finditer(q):
         add(m.span(), _safe(int(m.group(3)), _MONTHS[m.group(2).lower()], int(m.group(1))))
+    for m in _MID.finditer(q):
+        add(m.span(), _safe(int(m.group(2)), _MONTHS[m.group(1).lower()], 15))
     for m in _MY.finditer(q):
         year, month = int(m.group(2)), _MONTHS[m.group(1).lower()]
         add(m.span(), _safe(year, month, calendar.monthrange(year, month)[1]))

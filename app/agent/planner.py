@@ -215,9 +215,13 @@ def _ranking(
     if not values:
         raise Declined(f"No {label(feature)} values are known at that date.")
     n = min(e.count or 5, len(values))
-    ordered = sorted(values, key=lambda v: v["value"], reverse=e.descending)[:n]
+    # Drawdowns are negative: the "biggest" drawdown is the most negative value.
+    reverse = e.descending if feature != "max_drawdown_252d" else not e.descending
+    ordered = sorted(values, key=lambda v: v["value"], reverse=reverse)[:n]
     unit = UNITS.get(feature, "")
     word = "highest" if e.descending else "lowest"
+    if feature == "max_drawdown_252d":
+        word = "deepest" if e.descending else "shallowest"
     items = "; ".join(
         f"{i}. {v['entity']} {fmt(v['value'], unit)} (as of {v['as_of']})"
         for i, v in enumerate(ordered, 1)

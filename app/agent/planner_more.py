@@ -47,12 +47,20 @@ def company(ticker: str) -> str:
 def _filing_number(q: str, e: Entities, intent: Intent, ctx: ToolContext, ev: Evidence, *_: Any):  # noqa: ANN202
     ticker = e.tickers[0]
     items = ", ".join(f"'{i}'" for i in e.items)
-    year = e.years[0] if e.years else (e.as_of.year if e.as_of else None)
-    year_filter = f" AND fiscal_year = {year}" if year else ""
+    years = sorted(set(e.years)) or ([e.as_of.year] if e.as_of else [])
+    if e.period and not e.years:
+        years = list(range(e.period[0].year, e.period[1].year + 1))
+    year = years[0] if len(years) == 1 else None
+    if len(years) > 1:
+        year_filter = f" AND fiscal_year IN ({', '.join(map(str, years))})"
+        latest = ""
+    else:
+        year_filter = f" AND fiscal_year = {year}" if year else ""
+        latest = " QUALIFY fiscal_year = max(fiscal_year) OVER ()"
     sql = (
         "SELECT ticker, fiscal_year, period_end, filing_date, item, value, unit, source_doc, "
         f"source_page FROM fundamentals WHERE ticker = '{ticker}' AND item IN ({items})"
-        f"{year_filter} QUALIFY fiscal_year = max(fiscal_year) OVER () ORDER BY item"
+        f"{year_filter}{latest} ORDER BY fiscal_year, item"
     )
     result = _call(ctx, ev, "query_features", {"sql": sql})
     if not result["rows"]:
@@ -62,8 +70,8 @@ def _filing_number(q: str, e: Entities, intent: Intent, ctx: ToolContext, ev: Ev
             f"{ticker}{when}."
         )
     rows = [dict(zip(result["columns"], r, strict=True)) for r in result["rows"]]
-    fy = rows[0]["fiscal_year"]
-    words = " ".join(ITEM_LABELS[r["item"]] for r in rows)
+    fy = rows[-1]["fiscal_year"]
+    words = " ".join(dict.fromkeys(ITEM_LABELS[r["item"]] for r in rows))
     found = _call(
         ctx,
         ev,
@@ -71,6 +79,8 @@ def _filing_number(q: str, e: Entities, intent: Intent, ctx: ToolContext, ev: Ev
         {"query": f"{company(ticker)} {words} {fy}", "issuer": ticker, "k": 5},
     )
     numbered = ev.numbered(found["passages"])
+    if len({r["fiscal_year"] for r in rows}) > 1:
+        return _filing_years(ticker, rows, numbered), None
     parts = []
     for r in rows:
         unit = "int" if r["unit"].startswith("millions of shares") else "USD millions"
@@ -84,6 +94,20 @@ def _filing_number(q: str, e: Entities, intent: Intent, ctx: ToolContext, ev: Ev
         f"{ticker} for fiscal {fy} (period ended {rows[0]['period_end']}, filed "
         f"{rows[0]['filing_date']}): " + "; ".join(parts) + "."
     ), None
+
+
+def _filing_years(ticker: str, rows: list[dict[str, Any]], numbered: list[dict[str, Any]]) -> str:
+    """Several fiscal years of the same items, oldest first, each with its source."""
+    parts = []
+    for r in rows:
+        unit = "int" if r["unit"].startswith("millions of shares") else "USD millions"
+        shown = fmt(r["value"], unit) + (" million shares" if unit == "int" else "")
+        parts.append(
+            f"fiscal {r['fiscal_year']} (period ended {r['period_end']}): "
+            f"{ITEM_LABELS[r['item']]} {shown}{_marker_for(r, numbered)} (source "
+            f"{r['source_doc']}, page {r['source_page']})"
+        )
+    return f"{ticker}: " + "; ".join(parts) + "."
 
 
 def _marker_for(row: dict[str, Any], passages: list[dict[str, Any]]) -> str:
@@ -103,8 +127,11 @@ def _filing_topic(q: str, e: Entities, intent: Intent, ctx: ToolContext, ev: Evi
         args["issuer"] = e.tickers[0]
     found = _call(ctx, ev, "search_documents", args)
     if not found["passages"] and e.tickers:
-        del args["issuer"]
-        found = _call(ctx, ev, "search_documents", args)
+        # Another issuer's documents would answer a different question: say so instead.
+        raise Declined(
+            f"I found no documents about {e.tickers[0]} among those you may see, so I can't "
+            "answer this from documents."
+        )
     if not found["passages"]:
         raise Declined(
             "I found nothing on this in the documents you may see, so I can't answer it."

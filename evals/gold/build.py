@@ -410,6 +410,73 @@ def build(con: Any, registry: Any) -> list[dict[str, Any]]:  # noqa: PLR0915 - o
         )
     )
 
+    # paraphrases: the same intents in an analyst's own words -----------------------------------
+    _, v = ref.realized_vol(con, "JPM", 20, D("2020-03-15"))
+    add(
+        item(
+            "latest",
+            "How volatile was JPMorgan in mid-March 2020?",
+            [feats(["JPM"], ["realized_vol_20d"], "2020-03-15")],
+            [(v, "JPM vol")],
+        )
+    )
+    _, v = ref.leverage(con, "KO", D("2022-12-28"))
+    add(
+        item(
+            "latest",
+            "How much debt relative to assets does Coca-Cola carry?",
+            [feats(["KO"], ["leverage"], None)],
+            [(v, "KO leverage")],
+        )
+    )
+    _, v = ref.macro_value(con, "wti", D("2008-07-31"))
+    add(
+        item(
+            "macro",
+            "Where was oil trading in July 2008?",
+            [{"tool": "query_features", "args": {}}],
+            [(v, "wti")],
+        )
+    )
+    drawdowns = {}
+    for t in stocks:
+        days, _ = ref.closes(con, t, D("2008-12-31"))
+        if len(days) > 260 and (D("2008-12-31") - days[-1]).days < 10:
+            drawdowns[t] = ref.max_drawdown_252(con, t, D("2008-12-31"))[1]
+    deepest = sorted(drawdowns.items(), key=lambda kv: kv[1])[:5]
+    add(
+        item(
+            "ranking",
+            "Which stocks had the biggest drawdown at the end of 2008?",
+            [
+                {
+                    "tool": "get_features",
+                    "args": {"names": ["max_drawdown_252d"], "as_of": "2008-12-31"},
+                }
+            ],
+            [(v, t) for t, v in deepest],
+            contains=[t for t, _ in deepest],
+        )
+    )
+    add(
+        item(
+            "filing_number",
+            "How did Microsoft's revenue change between fiscal 2022 and 2023?",
+            [{"tool": "query_features", "args": {}}],
+            [
+                (ref.fundamental(con, "MSFT", "revenue", 2022)["value"], "revenue 2022"),
+                (ref.fundamental(con, "MSFT", "revenue", 2023)["value"], "revenue 2023"),
+            ],
+        )
+    )
+    add(
+        item(
+            "unanswerable",
+            "What does Coca-Cola's annual report say about sugar taxes?",
+            decline=True,
+        )
+    )
+
     # unanswerable / out of scope -------------------------------------------------------------
     for question in [
         "Should I buy AAPL?",
