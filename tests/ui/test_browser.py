@@ -111,6 +111,14 @@ def test_roles_end_to_end_in_chromium(chromium, demo_home: Path, tmp_path: Path)
             timeout=60_000
         )
         shot(page, "05-compliance-review")
+        # The other pages, for the record: the model registry (read-only here) and the data.
+        go_to(page, "Models")
+        page.locator('[data-testid="stVegaLiteChart"]').first.wait_for(timeout=60_000)
+        assert page.get_by_role("button", name="Approve for use").count() == 0
+        shot(page, "07-compliance-models")
+        go_to(page, "Data")
+        page.get_by_role("heading", name="Feature catalogue").wait_for(timeout=60_000)
+        shot(page, "08-data")
         page.close()
 
         # Analyst: a crafted URL to the trail is refused by the page itself.
