@@ -20,9 +20,11 @@ from ingestion.errors import SightlineError
 REPO = Path(__file__).resolve().parents[2]
 
 
-def default_suites(llm: str) -> list[str]:
-    """Suites a plain ``sightline eval`` runs: all of them (offline ones score the planner)."""
-    del llm  # every built-in suite scores the offline path and, when configured, the LLM too
+def default_suites() -> list[str]:
+    """Suites a plain ``sightline eval`` runs: all of them.
+
+    Each scores the offline path and, when ``--llm openai:MODEL`` is given, the model too.
+    """
     return suite_names()
 
 
@@ -66,7 +68,7 @@ def run_eval(
     """
     from app import __version__
 
-    names = list(suites) if suites else default_suites(llm)
+    names = list(suites) if suites else default_suites()
     chosen = [get_suite(n) for n in names]  # unknown names fail before anything runs
     started = datetime.now(UTC)
     run_id = new_run_id(llm, started)
