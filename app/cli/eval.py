@@ -15,11 +15,18 @@ import click
 
 from app.cli import emit_json
 from app.runtime import Runtime
-from ingestion.errors import InputError
+from ingestion.errors import ConfigError, InputError
 
 
 def _harness(module: str) -> Any:
-    return importlib.import_module(f"evals.harness.{module}")
+    try:
+        return importlib.import_module(f"evals.harness.{module}")
+    except ImportError as exc:
+        # evals/ ships with the source tree (gold sets, probes, thresholds), not every install.
+        raise ConfigError(
+            f"the evaluation harness is not installed ({exc.name})",
+            hint="run `sightline eval` from a source checkout installed with `pip install -e .`",
+        ) from exc
 
 
 def _price(value: str | None) -> tuple[float, float]:
