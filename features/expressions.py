@@ -333,27 +333,71 @@ class Rolling(Node):
         x = self.arg.evaluate(ev, memo)
         if self.kind in ("mean", "sum"):
             return self._running(ev, x)
-        win = _push(ev, self.cached_key, self.window, x)
-        mask = ~np.isnan(win)
-        n = mask.sum(axis=1)
-        enough = n >= self.min_periods
+        if self.kind in ("max", "min"):
+            return self._extreme(ev, x)
+        return self._std(ev, x)
+
+    def _std(self, ev: Evaluator, x: np.ndarray) -> np.ndarray:
+        """Sample std in O(1) per row from compensated window sums of ``x - shift``.
+
+        The shift is the entity's first value, so the sums stay near the spread of the data
+        rather than its level (no cancellation for prices far from zero). A window whose values
+        are all equal is exactly zero, as in the batch (the sums alone would leave ~1e-16).
+        """
+        import numpy as np
+
+        key = self.cached_key
+        present = ~np.isnan(x)
+        shift = ev.state(key + "#shift", (), np.nan)
+        last = ev.state(key + "#last", (), np.nan)
+        run = ev.state(key + "#run", (), 0.0)
+        rows = ev.rows()
+        k = shift[rows]
+        k = np.where(np.isnan(k) & present, x, k)
+        shift[rows] = k
+        d = np.where(present, x - k, 0.0)
+        (s1, s2), n = _window_sums(ev, key, self.window, [d, d * d], present)
+        prev = last[rows]
+        same = present & (x == prev)
+        run_now = np.where(present, np.where(same, run[rows] + 1, 1.0), 0.0)
+        run[rows] = run_now
+        last[rows] = np.where(present, x, np.nan)
         with np.errstate(all="ignore"):
-            if self.kind in ("max", "min"):
-                fill = -np.inf if self.kind == "max" else np.inf
-                reduce = np.max if self.kind == "max" else np.min
-                out = reduce(np.where(mask, win, fill), axis=1)
-            else:
-                total = np.where(mask, win, 0.0).sum(axis=1)
-                if self.kind == "sum":
-                    out = total
-                else:
-                    mean = total / n
-                    if self.kind == "mean":
-                        out = mean
-                    else:
-                        dev = np.where(mask, win - mean[:, None], 0.0)
-                        out = np.sqrt((dev * dev).sum(axis=1) / (n - 1))
-        return np.where(enough, out, np.nan)
+            var = np.maximum((s2 - s1 * s1 / n) / (n - 1), 0.0)
+            var = np.where(run_now >= self.window, 0.0, var)
+            out = np.sqrt(var)
+        return np.where((n >= self.min_periods) & (n > 1), out, np.nan)
+
+    def _extreme(self, ev: Evaluator, x: np.ndarray) -> np.ndarray:
+        """Rolling max/min in O(1) amortized per row, exactly.
+
+        The extreme only needs a rescan of the ring buffer when the value leaving the window
+        is the current extreme; otherwise it is ``max(extreme, new value)``.
+        """
+        import numpy as np
+
+        key = self.cached_key
+        better = np.fmax if self.kind == "max" else np.fmin
+        buf = ev.state(key + "#buf", (self.window,), np.nan)
+        pos = ev.state(key + "#pos", (), 0.0)
+        best = ev.state(key + "#best", (), np.nan)
+        count = ev.state(key + "#count", (), 0.0)
+        rows = ev.rows()
+        slot = (pos[rows] % self.window).astype(np.int64)
+        old = buf[rows, slot]
+        buf[rows, slot] = x
+        pos[rows] += 1
+        cur = best[rows]
+        n = count[rows] + (~np.isnan(x)).astype(float) - (~np.isnan(old)).astype(float)
+        count[rows] = n
+        rescan = old == cur  # NaN never equals: a missing value leaving changes nothing
+        cur = better(cur, x)
+        if rescan.any():
+            r = rows[rescan]
+            with np.errstate(all="ignore"):
+                cur[rescan] = better.reduce(buf[r], axis=1)
+        best[rows] = cur
+        return np.where(n >= self.min_periods, cur, np.nan)
 
     def _running(self, ev: Evaluator, x: np.ndarray) -> np.ndarray:
         """Mean/sum in O(1) per row: a compensated running sum (value in, value out).
@@ -389,17 +433,39 @@ class Rolling(Node):
         return np.where(n >= self.min_periods, value, np.nan)
 
 
-def _push(ev: Evaluator, key: str, window: int, x: np.ndarray) -> np.ndarray:
-    """Append ``x`` to each row's ring buffer of ``window`` values; return the buffers."""
+def _window_sums(
+    ev: Evaluator, key: str, window: int, terms: list[np.ndarray], present: np.ndarray
+) -> tuple[list[np.ndarray], np.ndarray]:
+    """Sums of each term over the last ``window`` rows where ``present``, and their count.
+
+    Each term enters a ring buffer as it is added, so exactly that value is subtracted when
+    it leaves. Neumaier compensation keeps the error near one rounding of the window sum
+    however many values have passed through (within the parity tolerance).
+    """
     import numpy as np
 
-    buf = ev.state(key + "#buf", (window,), np.nan)
+    m = len(terms)
+    buf = ev.state(key + "#terms", (window, m + 1), 0.0)
     pos = ev.state(key + "#pos", (), 0.0)
+    total = ev.state(key + "#sums", (m + 1,), 0.0)
+    comp = ev.state(key + "#comp", (m,), 0.0)
     rows = ev.rows()
     slot = (pos[rows] % window).astype(np.int64)
-    buf[rows, slot] = x
+    new = np.column_stack([*(np.where(present, t, 0.0) for t in terms), present.astype(float)])
+    old = buf[rows, slot]
+    buf[rows, slot] = new
     pos[rows] += 1
-    return buf[rows]
+    s, c = total[rows], comp[rows]
+    n = s[:, m] + new[:, m] - old[:, m]  # a count: exact
+    s = s[:, :m]
+    for term in (new[:, :m], -old[:, :m]):
+        t = s + term
+        c = c + np.where(np.abs(s) >= np.abs(term), (s - t) + term, (term - t) + s)
+        s = t
+    total[rows] = np.column_stack([s, n])
+    comp[rows] = c
+    value = s + c
+    return [value[:, i] for i in range(m)], n
 
 
 @dataclass(frozen=True, eq=False)
@@ -434,17 +500,27 @@ class RollingBeta(Node):
     def _evaluate(self, ev: Evaluator, memo: dict[str, np.ndarray]) -> np.ndarray:
         import numpy as np
 
-        wy = _push(ev, self.cached_key + "#y", self.window, self.y.evaluate(ev, memo))
-        wx = _push(ev, self.cached_key + "#x", self.window, self.x.evaluate(ev, memo))
-        mask = ~(np.isnan(wx) | np.isnan(wy))
-        n = mask.sum(axis=1)
+        y = self.y.evaluate(ev, memo)
+        x = self.x.evaluate(ev, memo)
+        pair = ~(np.isnan(x) | np.isnan(y))
+        # Shifted by the entity's first pair (slope is shift-invariant): smaller sums, less
+        # cancellation in the co-moments.
+        shift = ev.state(self.cached_key + "#shift", (2,), np.nan)
+        rows = ev.rows()
+        k = shift[rows]
+        k = np.where((np.isnan(k[:, 0]) & pair)[:, None], np.column_stack([x, y]), k)
+        shift[rows] = k
+        dx = np.where(pair, x - k[:, 0], 0.0)
+        dy = np.where(pair, y - k[:, 1], 0.0)
+        terms = [dx, dy, dx * dx, dx * dy]
+        (sx, sy, sxx, sxy), n = _window_sums(ev, self.cached_key, self.window, terms, pair)
         with np.errstate(all="ignore"):
-            mx = np.where(mask, wx, 0.0).sum(axis=1) / n
-            my = np.where(mask, wy, 0.0).sum(axis=1) / n
-            dx = np.where(mask, wx - mx[:, None], 0.0)
-            dy = np.where(mask, wy - my[:, None], 0.0)
-            var = (dx * dx).sum(axis=1)
-            out = np.where(var > 0, (dx * dy).sum(axis=1) / np.where(var > 0, var, 1.0), np.nan)
+            var = sxx - sx * sx / n
+            cov = sxy - sx * sy / n
+            # x constant over the window: the batch's REGR_SLOPE is NULL; the sums leave
+            # rounding noise around zero, so "no spread" is anything below 1e-12 of sxx.
+            flat = var <= 1e-12 * sxx
+            out = np.where(flat, np.nan, cov / np.where(flat, 1.0, var))
         return np.where(n >= self.min_periods, out, np.nan)
 
 

@@ -46,7 +46,7 @@ if TYPE_CHECKING:
 
 GAP_DAYS = 5
 QUOTE_BUFFER = 8192  # quotes buffered before a micro-batch is applied (process() ends one)
-SNAPSHOT_FORMAT = 1
+SNAPSHOT_FORMAT = 2  # 2: O(1) window state (sums, extremes) replaced full buffers
 
 
 class SourceState:

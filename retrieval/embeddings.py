@@ -162,8 +162,22 @@ class Embedder:
         return np.stack([known[k] for k in keys]).astype(np.float32)
 
     def embed_query(self, text: str) -> np.ndarray:
-        """One query vector (not cached: queries are cheap and rarely repeat)."""
-        return self._encode([text])[0]
+        """One query vector (not cached: queries are cheap and rarely repeat).
+
+        On CPU a single short input runs on one thread: intra-op parallelism buys nothing for
+        one sentence, and on a busy machine the extra threads' spin-waits made it ~10x slower
+        (measured: p50 2.2-3.0 s with 2 threads vs 0.2-0.3 s with 1 at load average 15).
+        """
+        if self.device != "cpu":
+            return self._encode([text])[0]
+        import torch
+
+        before = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            return self._encode([text])[0]
+        finally:
+            torch.set_num_threads(before)
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         model = load_model(self.device)
