@@ -130,6 +130,8 @@ def build_chart(spec: ChartSpec):  # noqa: ANN201  (altair.Chart; imported lazil
     }
     if spec.series is not None:
         encoding["color"] = channel(spec.series, "nominal", alt.Color)
+        if spec.kind == "bar":  # side by side: stacked bars would add up unrelated counts
+            encoding["xOffset"] = alt.XOffset(field=spec.series.field, type="nominal")
     mark = {
         "line": "mark_line",
         "bar": "mark_bar",

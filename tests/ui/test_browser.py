@@ -37,9 +37,17 @@ def go_to(page, title: str) -> None:  # noqa: ANN001
     page.get_by_role("heading", name=title, exact=True).wait_for(timeout=60_000)
 
 
+def settle(page) -> None:  # noqa: ANN001
+    """Wait until the script run has finished (stale elements of the last page are gone)."""
+    page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for(
+        timeout=60_000
+    )
+    page.wait_for_timeout(500)  # let the last delta paint
+
+
 def shot(page, name: str) -> None:  # noqa: ANN001
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.wait_for_timeout(500)  # let the last delta paint
+    settle(page)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
