@@ -149,6 +149,7 @@ def test_threads_share_one_store_safely(store) -> None:
     assert result.ok and result.checked == 32
 
 
+@pytest.mark.slow
 def test_parallel_verify_agrees_with_one_pass(store, monkeypatch) -> None:
     import app.trail.sqlite as sqlite_store
 
