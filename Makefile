@@ -30,11 +30,18 @@ run: demo
 	$(BIN)/streamlit run app/ui/streamlit_app.py --server.address $(HOST) --server.port $(PORT) \
 		--server.headless true --browser.gatherUsageStats false
 
-# Chromium + ChromeDriver for the end-to-end browser tests (Debian packages; needs root or sudo).
+# System packages the tests need, from Debian: Chromium + ChromeDriver for the end-to-end browser
+# tests, and the PostgreSQL server binaries for the answer-trail PostgreSQL store tests.
+# Installed only when missing (needs root or sudo).
+SYSTEM_PACKAGES := $(if $(shell command -v chromium),,chromium chromium-driver) \
+	$(if $(wildcard /usr/lib/postgresql/*/bin/postgres),,postgresql)
+
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
+	@if [ -n "$(strip $(SYSTEM_PACKAGES))" ]; then \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium chromium-driver >/dev/null; }
+		echo "installing $(strip $(SYSTEM_PACKAGES))"; \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq $(SYSTEM_PACKAGES) >/dev/null; \
+	fi
 
 test: install-dev browser
 	$(BIN)/python -m pytest
