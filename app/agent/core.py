@@ -7,7 +7,9 @@ the answer trail -> only then return. If the trail append fails, the answer is w
 
 from __future__ import annotations
 
+import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -83,32 +85,72 @@ def answer(
     except Exception as exc:  # noqa: BLE001 - any failure to record withholds the answer
         return _withheld(result, exc)
     result.trail_seq = getattr(stored, "seq", None)
+    if not draft.details.get("rate_limited"):
+        _count_answer(rt, person)
     if on_text:
         for piece in _pieces(result.answer):
             on_text(piece)
     return result
 
 
+_RECENT: dict[tuple[str, str], deque[float]] = {}
+_RECENT_LOCK = threading.Lock()
+
+
 def _rate_limited(rt: Any, person: Any) -> str | None:
-    """A refusal message when ``person`` asked too many questions in the last minute."""
+    """A refusal message when ``person`` asked too many questions in the last minute.
+
+    The window lives in this process, seeded once per user from the trail (so a fresh CLI process
+    still sees the last minute's answers) and then kept up to date as answers are recorded;
+    reading the trail on every question would cost more than the answer's own bookkeeping.
+    """
+    limit = rt.settings.rate_limit_per_minute
+    now = time.time()
+    key = (str(rt.settings.home), person.name)
+    with _RECENT_LOCK:
+        window = _RECENT.get(key)
+        if window is None:
+            window = _RECENT[key] = deque(_recorded_times(rt, person.name, limit, now))
+        while window and window[0] < now - 60:
+            window.popleft()
+        if len(window) < limit:
+            return None
+    return (
+        f"You have asked {len(window)} questions in the last minute, the most allowed "
+        "(SIGHTLINE_RATE_LIMIT_PER_MINUTE). Please wait a moment and ask again."
+    )
+
+
+def _recorded_times(rt: Any, user: str, limit: int, now: float) -> list[float]:
     from datetime import UTC, datetime, timedelta
 
     from app.trail.store import TrailQuery
 
-    limit = rt.settings.rate_limit_per_minute
-    since = datetime.now(UTC) - timedelta(seconds=60)
+    since = datetime.fromtimestamp(now, UTC) - timedelta(seconds=60)
     try:
         recent = rt.trail.read(
-            TrailQuery(user=person.name, kind="answer", start=since, limit=limit, newest_first=True)
+            TrailQuery(user=user, kind="answer", start=since, limit=limit, newest_first=True)
         )
     except Exception:  # noqa: BLE001 - an unreadable trail is caught (and withheld) at append
-        return None
-    if len(recent) < limit:
-        return None
-    return (
-        f"You have asked {len(recent)} questions in the last minute, the most allowed "
-        "(SIGHTLINE_RATE_LIMIT_PER_MINUTE). Please wait a moment and ask again."
-    )
+        return []
+    times = []
+    for stored in recent:
+        if stored.record.get("status") == "withheld" or stored.record.get("details", {}).get(
+            "rate_limited"
+        ):
+            continue
+        stamp = str(stored.record.get("time", "")).replace("Z", "+00:00")
+        try:
+            times.append(datetime.fromisoformat(stamp).timestamp())
+        except ValueError:
+            continue
+    return sorted(times)
+
+
+def _count_answer(rt: Any, person: Any) -> None:
+    with _RECENT_LOCK:
+        window = _RECENT.setdefault((str(rt.settings.home), person.name), deque())
+        window.append(time.time())
 
 
 def _draft(
