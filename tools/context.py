@@ -57,10 +57,9 @@ def shared_connection(path: Path) -> duckdb.DuckDBPyConnection:
             except FileNotFoundError:
                 continue  # the snapshot was replaced between stat and link: look again
             con = open_locked(link)
+            # The old snapshot's connection is dropped, not closed: questions still running may
+            # hold cursors on it; it goes away with its last cursor.
             _SHARED[key] = (generation, con, {})
-            if cached is not None:
-                with contextlib.suppress(duckdb.Error):
-                    cached[1].close()
             return con
     return open_locked(key)
 
@@ -129,7 +128,9 @@ class ToolContext:
         """The locked read-only connection of this context (a cursor, made on first use)."""
         con = self._open.get("con")
         if con is None:
-            con = shared_connection(self.warehouse_path).cursor()
+            base = shared_connection(self.warehouse_path)
+            with _SHARED_LOCK:  # a DuckDB connection is not thread-safe, even to make cursors
+                con = base.cursor()
             self._open["con"] = con
         return con
 

@@ -17,9 +17,12 @@ from tools.context import ToolContext
 
 def documents_of(rt: Any) -> Any | None:
     """The runtime's document index, or None when this build or data dir has none."""
+    from ingestion.errors import SightlineError
+
     try:
         return rt.documents
-    except AttributeError:
+    except (AttributeError, SightlineError):
+        # No index (or a broken one): questions that need documents say so; others still work.
         return None
 
 

@@ -210,3 +210,26 @@ def test_rate_limit_refuses_and_records(agent_rt) -> None:  # noqa: ANN001
     assert third.tool_calls == []
     assert rt.trail.get(third.id).record["status"] == "refused"
     assert answer(rt, question, "researcher").status == "answered"  # per user
+
+
+def test_concurrent_questions_and_a_new_snapshot(agent_rt) -> None:  # noqa: ANN001
+    """Threads share one locked connection per snapshot; a write in between is picked up."""
+    import threading
+
+    rt = with_settings(agent_rt, rate_limit_per_minute=1000)
+    questions = ["What was the VIX on 2018-02-05?", "Compare the beta of AAPL and JPM"] * 4
+    statuses: list[str] = []
+    threads = [
+        threading.Thread(target=lambda q=q: statuses.append(answer(rt, q, "analyst").status))
+        for q in questions
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert statuses == ["answered"] * len(questions)
+    with rt.warehouse.writer() as con:  # publishes a new snapshot
+        con.execute("DELETE FROM macro WHERE series = 'vix' AND date = DATE '2018-02-05'")
+    after = answer(rt, "What was the VIX on 2018-02-05?", "analyst")
+    assert "2018-02-05 " not in after.answer and "on or before 2018-02-05" in after.answer
+    assert rt.trail.verify().ok
