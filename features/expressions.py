@@ -328,7 +328,6 @@ class Rolling(Node):
         return f"CASE WHEN COUNT({col}) {w} >= {self.min_periods} THEN {agg}({col}) {w} END", stage
 
     def _evaluate(self, ev: Evaluator, memo: dict[str, np.ndarray]) -> np.ndarray:
-        import numpy as np
 
         x = self.arg.evaluate(ev, memo)
         if self.kind in ("mean", "sum"):
