@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from app.cli.models import ensure_demo_models
 from app.runtime import Runtime
 from features.batch import refresh as refresh_features
+from tools.restricted import ensure_demo as restrict_demo
 
 Say = Callable[[str], None]
 
@@ -57,6 +58,11 @@ DEMO_STEPS: list[DemoStep] = [
     DemoStep(
         "documents",
         lambda rt, say: rt.documents.load_manifest(None, uploaded_by="researcher", say=say),
+    ),
+    # Restricted list (SECURITY.md 9): BBY, the subject of the private-side deal-team memo.
+    DemoStep(
+        "restricted",
+        lambda rt, say: restrict_demo(rt.settings.home),
     ),
 ]
 

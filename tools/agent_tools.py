@@ -18,8 +18,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from ingestion.errors import SightlineError
 from ingestion.schemas import TICKER_PATTERN
+from tools import restricted
 from tools.context import ToolContext
-from tools.errors import ToolInputError
+from tools.errors import BarrierError, ToolInputError
 from tools.requests import PDRequest, RiskRequest
 from tools.sql import run_query
 from tools.sql_guard import PII_COLUMNS
@@ -103,6 +104,8 @@ def _check_items(items: list[str] | None, pattern: str, example: str) -> Any:
 # -- implementations ------------------------------------------------------------------------------
 def query_features(ctx: ToolContext, args: QueryFeaturesArgs) -> dict[str, Any]:
     """Run one guarded read-only query; returns columns, rows, row_count, truncated and the SQL."""
+    barred = ctx.barred()
+    restricted.check_sql(args.sql, barred)  # before it runs: literals, IN lists, patterns
     result = run_query(
         ctx.connection(),
         args.sql,
@@ -111,11 +114,13 @@ def query_features(ctx: ToolContext, args: QueryFeaturesArgs) -> dict[str, Any]:
         max_bytes=ctx.sql_max_bytes,
         allowed=ctx.allowed_tables(),
     )
+    restricted.check_rows(result.rows, barred)  # after: no row of a barred ticker comes back
     return result.to_dict()
 
 
 def get_features(ctx: ToolContext, args: GetFeaturesArgs) -> dict[str, Any]:
     """Latest feature values known at ``as_of`` (point in time), each with version and as-of."""
+    restricted.check_names(args.entities, ctx.barred())
     store = _feature_store()
     values = store.get_features(ctx.connection(), args.entities, args.names, args.as_of)
     return {
@@ -127,6 +132,7 @@ def get_features(ctx: ToolContext, args: GetFeaturesArgs) -> dict[str, Any]:
 
 def feature_history(ctx: ToolContext, args: FeatureHistoryArgs) -> dict[str, Any]:
     """One feature's values over a period, thinned to at most ``ctx.history_points`` points."""
+    restricted.check_names([args.entity], ctx.barred())
     store = _feature_store()
     values = store.get_feature_history(
         ctx.connection(), args.entity, args.name, args.start, args.end
@@ -199,6 +205,18 @@ def risk_metrics(ctx: ToolContext, args: RiskRequest) -> dict[str, Any]:
     """VaR/ES, volatility, beta, drawdown and exposure by the approved risk model."""
     from tools.risk import risk_metrics as run
 
+    barred = ctx.barred()
+    restricted.check_names([args.ticker, *(args.weights or {})], barred)
+    if args.portfolio and barred:
+        held = (
+            ctx.connection()
+            .execute("SELECT DISTINCT ticker FROM positions WHERE portfolio = ?", [args.portfolio])
+            .fetchall()
+            if "positions" in ctx.allowed_tables()
+            else []
+        )
+        if any(str(t).upper() in barred for (t,) in held):
+            raise restricted.refuse(f"portfolio {args.portfolio} (it holds a restricted ticker)")
     return run(ctx.connection(), _registry(ctx), args)
 
 
@@ -206,6 +224,7 @@ def default_probability(ctx: ToolContext, args: PDRequest) -> dict[str, Any]:
     """PD of a loan, a loan profile or an issuer by the approved PD model, with its drivers."""
     from tools.credit import default_probability as run
 
+    restricted.check_names([args.issuer], ctx.barred())
     return run(ctx.connection(), _registry(ctx), args)
 
 
@@ -228,6 +247,7 @@ def describe_data(ctx: ToolContext, args: DescribeDataArgs) -> dict[str, Any]:
         rows = con.execute(
             "SELECT ticker, min(date), max(date), count(*) FROM prices GROUP BY 1 ORDER BY 1"
         ).fetchall()
+        rows = [r for r in rows if str(r[0]).upper() not in ctx.barred()]
         return {"tickers": [{"ticker": r[0], "first": str(r[1]), "last": str(r[2]),
                              "days": r[3]} for r in rows]}  # fmt: skip
     if topic == "issuers":
@@ -235,6 +255,7 @@ def describe_data(ctx: ToolContext, args: DescribeDataArgs) -> dict[str, Any]:
             "SELECT ticker, min(fiscal_year), max(fiscal_year), list(DISTINCT item ORDER BY item) "
             "FROM fundamentals GROUP BY 1 ORDER BY 1"
         ).fetchall()
+        rows = [r for r in rows if str(r[0]).upper() not in ctx.barred()]
         return {"issuers": [{"ticker": r[0], "first_year": r[1], "last_year": r[2],
                              "items": r[3]} for r in rows]}  # fmt: skip
     if topic == "macro_series":
@@ -374,6 +395,9 @@ def call_tool(ctx: ToolContext, name: str, args: dict[str, Any] | None) -> dict[
         }
     try:
         return fn(ctx, parsed)
+    except BarrierError as exc:
+        # Marked so the agent logs a barrier event (SECURITY.md 9); the model sees the message.
+        return {"error": exc.message, "hint": exc.hint or "", "barrier": True}
     except SightlineError as exc:
         return {"error": exc.message, "hint": exc.hint or ""}
 

@@ -111,6 +111,8 @@ class ToolContext:
         sql_row_cap: most rows one guarded query returns.
         sql_max_bytes: most bytes of rows one guarded query returns.
         history_points: most points a feature history returns (longer ones are thinned).
+        restricted: the restricted list, ticker -> groups that may still see it (from the data
+            dir, never from the model); tickers outside the user's groups are refused.
     """
 
     warehouse_path: Path
@@ -122,6 +124,7 @@ class ToolContext:
     sql_row_cap: int = 1000
     sql_max_bytes: int = 256_000
     history_points: int = 400
+    restricted: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False)
     _open: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def connection(self) -> duckdb.DuckDBPyConnection:
@@ -140,6 +143,12 @@ class ToolContext:
         if "allowed" not in cache:
             cache["allowed"] = allowed_tables(table_names(self.connection()))
         return cache["allowed"]
+
+    def barred(self) -> frozenset[str]:
+        """Restricted tickers this user may not see (SECURITY.md 9)."""
+        from tools.restricted import barred_for
+
+        return barred_for(self.restricted, self.groups)
 
     def close(self) -> None:
         """Close the connection (the context may be used again: it reopens)."""

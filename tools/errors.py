@@ -9,7 +9,8 @@ ingestion.errors.NotFoundError
 ├── UnknownEntity             a ticker, portfolio or issuer the warehouse does not hold
 └── ModelNotFound             an unknown model or version, or no approved version to serve
 ingestion.errors.PermissionDenied
-└── GovernanceError           maker-checker or role rules refuse a model lifecycle step
+├── GovernanceError           maker-checker or role rules refuse a model lifecycle step
+└── BarrierError              a restricted ticker the user may not see (information barrier)
 ingestion.errors.StoreError
 └── QueryError                a guarded query failed, timed out or was interrupted
 """
@@ -49,3 +50,10 @@ class ModelNotFound(NotFoundError):
 
 class GovernanceError(PermissionDenied):
     """Maker-checker or role rules refuse a model lifecycle step (e.g. approving own model)."""
+
+
+class BarrierError(PermissionDenied):
+    """A request names or returns a restricted ticker the user is not entitled to (SECURITY 9).
+
+    The message says what was refused, never why it is restricted.
+    """

@@ -68,6 +68,13 @@ def answer(
             draft = _draft(rt, question, ctx, evidence, model, history)
     finally:
         ctx.close()
+    if evidence.barrier_events:
+        # The barrier event: found by `sightline trail list --barrier` (details.barrier_events).
+        draft.details["barrier_events"] = evidence.barrier_events
+        draft.warnings.append(
+            f"information barrier: {len(evidence.barrier_events)} request(s) for restricted data "
+            "refused"
+        )
     report = grounding.check(draft.text, evidence, question)
     draft.details.setdefault("grounding", {})
     draft.details["grounding"].update(

@@ -48,6 +48,8 @@ class Evidence:
     sql: list[dict[str, Any]] = field(default_factory=list)
     models: dict[str, str] = field(default_factory=dict)  # "risk_model" -> "risk@VERSION"
     warnings: list[str] = field(default_factory=list)
+    # Requests refused by the restricted list (SECURITY.md 9), logged in the record's details.
+    barrier_events: list[dict[str, Any]] = field(default_factory=list)
 
     def record(self, call: LoggedCall) -> None:
         """Log a call and harvest its passages, feature values, SQL and model versions."""

@@ -207,7 +207,8 @@ def _ranking(
     feature = e.features[0] if e.features else None
     if feature is None:
         raise Declined("Ranking by price is not meaningful across tickers; name a metric.")
-    stocks = [t for t in names["tickers"] if not t.startswith("^")][:25]
+    barred = ctx.barred()  # a ranking covers only what the user may see (SECURITY.md 9)
+    stocks = [t for t in names["tickers"] if not t.startswith("^") and t not in barred][:25]
     result = _call(
         ctx, ev, "get_features", {"entities": stocks, "names": [feature], "as_of": _iso(e.as_of)}
     )

@@ -40,7 +40,15 @@ def context_for(rt: Any, user: Any) -> ToolContext:
         registry=getattr(rt, "registry", None),
         sql_timeout_s=settings.sql_timeout_s,
         sql_row_cap=settings.sql_row_cap,
+        restricted=restricted_policy(rt),
     )
+
+
+def restricted_policy(rt: Any) -> dict[str, tuple[str, ...]]:
+    """The data dir's restricted list, ticker -> groups that may see it (SECURITY.md 9)."""
+    from tools.restricted import RestrictedList
+
+    return RestrictedList(rt.settings.home).policy()
 
 
 def execute(ctx: ToolContext, evidence: Evidence, name: str, args: dict[str, Any]) -> Any:
@@ -55,6 +63,10 @@ def execute(ctx: ToolContext, evidence: Evidence, name: str, args: dict[str, Any
     ms = (time.perf_counter() - t0) * 1000
     error = result.get("error") if isinstance(result, dict) else None
     evidence.record(LoggedCall(name, to_jsonable(logged_args), result, started, ms, error))
+    if isinstance(result, dict) and result.get("barrier"):
+        evidence.barrier_events.append(
+            {"tool": name, "call": len(evidence.calls) - 1, "at": started, "refused": error}
+        )
     return result
 
 

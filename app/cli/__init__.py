@@ -75,6 +75,9 @@ def _register() -> None:
     from app.cli.ask import ask
 
     cli.add_command(ask)
+    from app.cli.restricted import restricted
+
+    cli.add_command(restricted)
 
 
 _register()

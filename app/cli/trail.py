@@ -141,6 +141,11 @@ def _line(stored: StoredRecord) -> str:
 @click.option("--kind", type=click.Choice(KINDS), default=None, help="Only this kind of record.")
 @click.option("--model", default=None, help="Only records whose versions mention this text.")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="At most this many.")
+@click.option(
+    "--barrier",
+    is_flag=True,
+    help="Only answers with barrier events (restricted-list refusals, details.barrier_events).",
+)
 @JSON_OPTION
 @USER_OPTION
 @click.pass_obj
@@ -153,6 +158,7 @@ def trail_list(
     kind: str | None,
     model: str | None,
     limit: int | None,
+    barrier: bool,
     as_json: bool,
     user_name: str | None,
 ) -> None:
@@ -172,9 +178,12 @@ def trail_list(
             start=_day(start),
             end=_day(end),
             model=model,
-            limit=limit,
+            limit=None if barrier else limit,
         )
     )
+    if barrier:  # filtered here: the stores' queries know nothing of record details
+        records = [r for r in records if (r.record.get("details") or {}).get("barrier_events")]
+        records = records[:limit] if limit else records
     if as_json:
         emit_json([r.to_json() for r in records])
         return

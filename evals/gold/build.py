@@ -490,9 +490,47 @@ def build(con: Any, registry: Any) -> list[dict[str, Any]]:  # noqa: PLR0915 - o
     ]:
         add(item("unanswerable", question, decline=True))
 
+    _behind_the_barrier(con, out)
     for i, it in enumerate(out, 1):
         it["id"] = f"{it['intent']}-{i:03d}"
     return out
+
+
+# SECURITY.md 9: `sightline demo` restricts BBY to deal-team (tools.restricted.ensure_demo).
+RESTRICTED_DEMO = ("BBY",)
+PRIVATE_USER = "analyst_private"
+
+
+def _behind_the_barrier(con: Any, out: list[dict[str, Any]]) -> None:
+    """Ask restricted questions as the private-side analyst; add the public side's refusals.
+
+    A question that names a restricted ticker, expects its numbers, or asks about a portfolio
+    holding it is asked by ``analyst_private`` (deal-team) with the same expected numbers; the
+    public analyst asking the same things must be refused (expected declines).
+    """
+    names = ", ".join(f"'{t}'" for t in RESTRICTED_DEMO)
+    held = {
+        r[0]
+        for r in con.execute(
+            f"SELECT DISTINCT portfolio FROM positions WHERE ticker IN ({names})"
+        ).fetchall()
+    }
+    refusals: list[dict[str, Any]] = []
+    for it in list(out):
+        text = json.dumps(it)
+        portfolios = {(t.get("args") or {}).get("portfolio") for t in it["expected"]["tools"]} - {
+            None
+        }
+        if any(f'"{t}' in text or f" {t}" in text for t in RESTRICTED_DEMO) or portfolios & held:
+            it["user"] = PRIVATE_USER
+            # A ranking over all tickers is answered for the public side without the restricted
+            # one; a question about the ticker (or the portfolio) itself is refused.
+            asks_for_it = portfolios & held or any(
+                t in json.dumps(it["expected"]["tools"]) for t in RESTRICTED_DEMO
+            )
+            if asks_for_it and not it["expected"]["decline"] and not it["history"]:
+                refusals.append(item("restricted", it["question"], decline=True))
+    out.extend(refusals)
 
 
 def _first_trading_day(con: Any, ticker: str, year: int) -> date:

@@ -133,9 +133,10 @@ def run(
                 gold = build(con, rt.registry)
         scores, latencies = [], []
         for g in gold:
-            history = [answer(rt, q, "analyst").to_json() for q in g.get("history", [])]
+            user = g.get("user", "analyst")  # restricted-ticker items: the private-side analyst
+            history = [answer(rt, q, user).to_json() for q in g.get("history", [])]
             t0 = time.perf_counter()
-            record = answer(rt, g["question"], "analyst", history=history or None).to_json()
+            record = answer(rt, g["question"], user, history=history or None).to_json()
             latencies.append((time.perf_counter() - t0) * 1000)
             s = score_answer(g, record)
             s["answer"] = record["answer"]

@@ -47,12 +47,12 @@ def run(ctx: EvalContext) -> SuiteResult:
     limit = ctx.options.get("analyst_limit")
     if limit:
         gold = gold[: int(limit)]
-    user = rt.user("analyst")
     scores: list[dict[str, Any]] = []
     records: list[dict[str, Any]] = []
     latencies: list[float] = []
     choice_hits, choice_total, precisions = 0, 0, []
     for i, item in enumerate(gold, start=1):
+        user = rt.user(item.get("user", "analyst"))  # restricted-ticker items: private side
         history = [
             agent_runs.answer_record(answer_fn(rt, q, user)) for q in item.get("history", [])
         ]
