@@ -558,10 +558,16 @@ class Ewma(Node):
             stage,
         )
         local = f"(POW({lam!r}, {j}) * {s})"
+        # The carry into epoch e is the end value of epoch e-1: the latest non-missing ``end``
+        # in a running frame, in the (entity, ts) order the other windows share (a RANGE frame
+        # over the epoch number was the slowest window of the query). On an epoch's own last
+        # value the running frame already sees that epoch's end, so there the carry (weight
+        # lam**EPOCH) is left out, as the carry of the epoch before always is.
         end = f"CASE WHEN {j} = {p - 1} THEN {local} END"
-        prev_end = sql.window(order=e, frame="RANGE BETWEEN 1 PRECEDING AND 1 PRECEDING")
-        carry, stage = sql.materialize(f"COALESCE(MAX({end}) {prev_end}, 0.0)", stage)
-        y = f"({local} + POW({lam!r}, {j} + 1) * {carry})"
+        carry, stage = sql.materialize(
+            f"COALESCE(LAST_VALUE({end} IGNORE NULLS) {sql.window(frame=cum)}, 0.0)", stage
+        )
+        y = f"({local} + CASE WHEN {j} < {p - 1} THEN POW({lam!r}, {j} + 1) * {carry} ELSE 0 END)"
         return f"CASE WHEN {n} >= {self.min_periods} THEN {y} END", stage
 
     def _evaluate(self, ev: Evaluator, memo: dict[str, np.ndarray]) -> np.ndarray:
