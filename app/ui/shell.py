@@ -81,9 +81,10 @@ def current_user(rt: Runtime) -> User | None:
 
 
 def sign_out() -> None:
-    """Forget the signed-in user and this session's conversations."""
+    """Forget the signed-in user, this session's conversations and the page in the URL."""
     for key in list(st.session_state):
         del st.session_state[key]
+    st.query_params.clear()  # the next person starts on their own first page
 
 
 def sign_in_page(rt: Runtime) -> None:
