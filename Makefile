@@ -28,7 +28,7 @@ demo: install
 
 run: demo
 	$(BIN)/streamlit run app/ui/streamlit_app.py --server.address $(HOST) --server.port $(PORT) \
-		--server.headless true --browser.gatherUsageStats false
+		--server.headless true --browser.gatherUsageStats false --server.maxUploadSize 25
 
 # System packages the tests need, from Debian: Chromium + ChromeDriver for the end-to-end browser
 # tests, and the PostgreSQL server binaries for the answer-trail PostgreSQL store tests.
