@@ -4,6 +4,8 @@ Validation re-runs the model's training from the warehouse and checks that it re
 registered artefact bit for bit, then re-measures the figures the approval rests on (the VaR
 backtest for ``risk``, the test-set discrimination and calibration for ``pd``). The report is
 stored in the registry with the validator's name; a blocking check that fails stops validation.
+``pd_roc_points`` recomputes a registered PD version's ROC curve on its test split on demand (the
+registry stores only the AUC, so registered versions and their hashes stay as they are).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tools import credit, risk
-from tools.errors import ModelNotFound
+from tools.errors import InsufficientData, ModelNotFound
 from tools.registry import ModelRegistry, ModelVersion, TrainedModel, canonical_json, sha256_hex
 
 TRAINERS: dict[str, Callable[..., TrainedModel]] = {
@@ -71,6 +73,49 @@ def validation_report(con: Any, registry: ModelRegistry, mv: ModelVersion) -> di
         "training_data_sha256": retrained.training_data_sha256,
         "checks": checks,
         "metrics": retrained.metrics,
+    }
+
+
+def pd_roc_points(con: Any, registry: ModelRegistry, mv: ModelVersion) -> dict[str, Any]:
+    """ROC curve of PD version ``mv`` on its fixed test split, from its stored artefact.
+
+    Scores the test loans (the split ``mv.params`` fixes) with the sha256-checked artefact and
+    returns ``{"model", "loans", "defaults", "auc", "points"}``; each point is
+    ``{"fpr", "tpr", "threshold"}`` (the PD at or above which a loan is called a default; None for
+    sklearn's leading "nobody" point). ``auc`` is the trapezoid area under the points, which is how
+    the registered test AUC was computed, so the two agree. InsufficientData when the loans table
+    is no longer the data ``mv`` was trained on (the curve would describe other loans).
+    """
+    import numpy as np
+    from sklearn.metrics import auc, roc_curve
+
+    from tools import scorecard
+
+    if mv.name != credit.NAME:
+        raise ModelNotFound(
+            f"{mv.ref} is not a PD model; ROC points exist only for '{credit.NAME}'"
+        )
+    card = registry.artefact(mv)["scorecard"]
+    frame = credit.loans_frame(con)
+    if credit.data_sha256(frame) != mv.training_data_sha256:
+        raise InsufficientData(
+            f"the loans table is not the data {mv.ref} was trained on",
+            hint="reload the loans it was trained on, or train and register a new version",
+        )
+    y = frame["defaulted"].to_numpy(dtype=np.float64)
+    _, test = credit.split(frame, mv.params)
+    pd_hat = scorecard.probability(card, frame.iloc[test])
+    fpr, tpr, thresholds = roc_curve(y[test], pd_hat)
+    points = [
+        {"fpr": float(f), "tpr": float(t), "threshold": float(h) if np.isfinite(h) else None}
+        for f, t, h in zip(fpr, tpr, thresholds, strict=True)
+    ]
+    return {
+        "model": mv.ref,
+        "loans": int(test.size),
+        "defaults": int(y[test].sum()),
+        "auc": float(auc(fpr, tpr)),
+        "points": points,
     }
 
 
