@@ -42,7 +42,8 @@ GROUP = re.compile(r"^[a-z][a-z0-9\-]{0,39}$")
 # What the model is told: enough to move on, nothing about why (the reason is compliance's).
 REFUSAL_HINT = (
     "this data is behind an information barrier for this user; do not try other queries for it; "
-    "answer without it and tell the user it is restricted (compliance can say more)"
+    "leave it out (e.g. ticker <> 'X' or NOT IN in SQL), answer without it and tell the user it "
+    "is restricted (compliance can say more)"
 )
 
 
@@ -214,12 +215,33 @@ def check_sql(sql: str, barred: frozenset[str]) -> None:
             variants.append(simplify(tree.copy()))
         for variant in variants:
             for literal in variant.find_all(exp.Literal):
+                if _excludes(literal, variant):
+                    continue  # `ticker <> 'X'` / `NOT IN (...)` leaves it out: allowed
                 if literal.is_string and literal.this.strip().upper() in barred:
                     raise refuse(literal.this.strip().upper())
             for node in variant.find_all(exp.Like, exp.ILike, exp.Glob, exp.SimilarTo):
                 _check_pattern(node, barred)
             for node in variant.find_all(exp.RegexpLike, exp.RegexpExtract):
                 _check_regex(node, barred)
+
+
+def _excludes(literal: Any, root: Any) -> bool:
+    """True when the literal only leaves rows out of the final result.
+
+    That is ``col <> 'X'`` or ``col NOT IN ('X', ...)`` as a conjunct (AND) of the outermost
+    SELECT's WHERE. Anywhere else (CASE, a subquery, OR, a double negation) it could select the
+    restricted rows, so it counts as naming the ticker.
+    """
+    from sqlglot import exp
+
+    node = literal.parent
+    if isinstance(node, exp.In) and isinstance(node.parent, exp.Not):
+        node = node.parent
+    elif not isinstance(node, exp.NEQ):
+        return False
+    while isinstance(node.parent, exp.And | exp.Paren):
+        node = node.parent
+    return isinstance(node.parent, exp.Where) and node.parent.parent is root
 
 
 def _check_pattern(node: Any, barred: frozenset[str]) -> None:

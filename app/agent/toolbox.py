@@ -62,6 +62,9 @@ def execute(ctx: ToolContext, evidence: Evidence, name: str, args: dict[str, Any
     result = to_jsonable(call_tool(ctx, name, args))
     ms = (time.perf_counter() - t0) * 1000
     error = result.get("error") if isinstance(result, dict) else None
+    if isinstance(result, dict) and result.get("barrier"):
+        # A refusal depends on who asked: logged so that replay applies the restricted list.
+        logged_args["groups"] = list(ctx.groups)
     evidence.record(LoggedCall(name, to_jsonable(logged_args), result, started, ms, error))
     if isinstance(result, dict) and result.get("barrier"):
         evidence.barrier_events.append(
@@ -77,6 +80,7 @@ def run_logged_tool(rt: Any, name: str, args: dict[str, Any], versions: dict[str
     with the logged access groups.
     """
     args = dict(args)
+    barrier_call = name != "search_documents" and "groups" in args  # a logged refusal
     groups = tuple(args.pop("groups", ()) or ("public",))
 
     ctx = ToolContext(
@@ -87,9 +91,10 @@ def run_logged_tool(rt: Any, name: str, args: dict[str, Any], versions: dict[str
         registry=getattr(rt, "registry", None),
         sql_timeout_s=rt.settings.sql_timeout_s,
         sql_row_cap=rt.settings.sql_row_cap,
+        restricted=restricted_policy(rt) if barrier_call else {},
     )
     try:
-        if name in ("risk_metrics", "default_probability"):
+        if name in ("risk_metrics", "default_probability") and not barrier_call:
             return to_jsonable(_replay_model(ctx, name, args, versions))
         return to_jsonable(call_tool(ctx, name, args))
     finally:

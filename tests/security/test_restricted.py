@@ -65,6 +65,12 @@ HOSTILE_SQL = [
     "SELECT * FROM positions",
     "SELECT DISTINCT ticker FROM fundamentals",
     "WITH t AS (SELECT ticker FROM prices) SELECT DISTINCT ticker FROM t",
+    # An exclusion is allowed only as a plain filter of the final rows; these select BBY instead.
+    "SELECT sum(CASE WHEN ticker <> 'BBY' THEN 0 ELSE adj_close END) FROM prices",
+    "SELECT avg(adj_close) FROM prices WHERE NOT (ticker <> 'BBY')",
+    "SELECT avg(adj_close) FROM prices WHERE ticker NOT IN "
+    "(SELECT ticker FROM prices WHERE ticker <> 'BBY')",
+    "SELECT avg(adj_close) FROM prices WHERE ticker <> 'BBY' OR date > DATE '2000-01-01'",
 ]
 
 
@@ -82,6 +88,22 @@ def test_private_side_analyst_gets_the_rows(rt) -> None:  # noqa: ANN001
     result, ev = _sql(rt, "analyst_private", HOSTILE_SQL[0])
     assert "error" not in result
     assert result["row_count"] == 5
+    assert not ev.barrier_events
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT DISTINCT ticker FROM prices WHERE ticker <> 'BBY'",
+        "SELECT DISTINCT ticker FROM prices WHERE date > DATE '2020-01-01' AND ticker NOT IN "
+        "('BBY', 'KO')",
+    ],
+)
+def test_public_side_may_leave_the_ticker_out(rt, sql: str) -> None:  # noqa: ANN001
+    result, ev = _sql(rt, "analyst", sql)
+    assert "error" not in result, result
+    tickers = {r[0] for r in result["rows"]}
+    assert RESTRICTED not in tickers and len(tickers) > 5
     assert not ev.barrier_events
 
 
@@ -246,3 +268,13 @@ def test_public_rows_never_hold_the_restricted_ticker(rt, columns, where, limit,
         return
     cells = {str(v).upper() for row in result["rows"] for v in row}
     assert RESTRICTED not in cells
+
+
+def test_replay_reproduces_a_refusal(rt) -> None:  # noqa: ANN001
+    result = answer(rt, "What is the probability of default of BBY?", "analyst")
+    replayed = CliRunner().invoke(
+        cli, ["trail", "replay", result.id, "--json", "--user", "compliance"]
+    )
+    assert replayed.exit_code == 0, replayed.output
+    report = json.loads(replayed.output)
+    assert report["ok"] is True and len(report["calls"]) == 1
