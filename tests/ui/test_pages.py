@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -208,7 +209,16 @@ def test_models_page_roles(app, signed_in) -> None:  # noqa: ANN001
     assert set(registry["status"]) == {"approved"}
     pd_ref = next(r for r in app.selectbox(key="model_ref").options if r.startswith("pd@"))
     app.selectbox(key="model_ref").set_value(pd_ref).run()
-    assert len(app.get("vega_lite_chart")) == 1  # calibration chart
+    charts = [json.loads(c.proto.spec) for c in app.get("vega_lite_chart")]
+    titles = [t["text"] if isinstance(t := c.get("title"), dict) else str(t) for c in charts]
+    assert len(charts) == 2 and titles[0].startswith("Calibration"), titles
+    roc = charts[1]  # next to calibration: the ROC curve and the chance diagonal, from the data
+    assert titles[1].startswith("ROC on held-out loans")
+    assert [layer["mark"]["type"] for layer in roc["layer"]] == ["line", "line"]
+    assert roc["layer"][1]["mark"]["strokeDash"] == [4, 4]
+    assert {layer["encoding"]["x"]["field"] for layer in roc["layer"]} == {"fpr"}
+    served_auc = app.metric[0].value  # the registered test AUC, shown above the charts
+    assert f"AUC {served_auc} (" in titles[1]  # the curve's own AUC agrees to 3 decimals
     assert app.button(key="model_approve") is not None
     switch_user(app, signed_in, "compliance")
     go(app, "models")

@@ -20,7 +20,9 @@ from app.ui.access import allowed
 from app.ui.backends import available, not_available
 from app.ui.charts import build_chart, parse_spec
 from app.ui.guard import require
+from app.ui.sanitize import escape_markdown
 from app.users import User
+from ingestion.errors import SightlineError
 
 MODEL_NAMES = ("risk", "pd")
 
@@ -100,7 +102,7 @@ def _validation(rt: Runtime, mv: Any) -> None:
     else:
         st.caption("Not validated yet.")
     if mv.name == "pd":
-        _pd_charts(mv.metrics)
+        _pd_charts(rt, mv)
     elif mv.name == "risk":
         _risk_charts(mv.metrics)
 
@@ -110,11 +112,19 @@ def _metric_row(values: dict[str, float]) -> None:
         col.metric(label, f"{value:.3f}")
 
 
-def _pd_charts(metrics: dict[str, Any]) -> None:
-    test = metrics.get("test") or {}
+def _pd_charts(rt: Runtime, mv: Any) -> None:
+    test = mv.metrics.get("test") or {}
     if not test:
         return
     _metric_row({k.upper(): float(test[k]) for k in ("auc", "gini", "ks", "brier") if k in test})
+    left, right = st.columns(2)
+    with left:
+        _calibration_chart(test)
+    with right:
+        _roc_chart(rt, mv)
+
+
+def _calibration_chart(test: dict[str, Any]) -> None:
     table = test.get("calibration_table") or []
     if table:
         rows = [
@@ -134,6 +144,53 @@ def _pd_charts(metrics: dict[str, Any]) -> None:
             "data": rows,
         }
         st.altair_chart(build_chart(parse_spec(spec)), width="stretch", key="pd-calibration")
+
+
+def _roc_chart(rt: Runtime, mv: Any) -> None:
+    """ROC of ``mv`` on its test split (recomputed from the artefact), with the chance diagonal."""
+    import altair as alt
+
+    from tools.lifecycle import pd_roc_points
+
+    try:
+        with rt.warehouse.reader() as con:
+            roc = pd_roc_points(con, rt.registry, mv)  # type: ignore[attr-defined]
+    except SightlineError as exc:
+        st.warning(f"No ROC curve: {escape_markdown(str(exc))}")
+        return
+    # Built here from the numbers alone: a fixed layered chart, nothing from the model or a spec.
+    curve = pd.DataFrame(roc["points"]).reset_index(names="step")
+    curve["series"] = "PD scorecard"
+    chance = pd.DataFrame({"fpr": [0.0, 1.0], "tpr": [0.0, 1.0], "series": "chance (AUC 0.5)"})
+    x = alt.X(field="fpr", type="quantitative", title="false-positive rate",
+              scale=alt.Scale(domain=[0, 1]))  # fmt: skip
+    y = alt.Y(field="tpr", type="quantitative", title="true-positive rate",
+              scale=alt.Scale(domain=[0, 1]))  # fmt: skip
+    color = alt.Color(field="series", type="nominal", title="")
+    line = (
+        alt.Chart(curve)
+        .mark_line()
+        .encode(
+            x=x,
+            y=y,
+            color=color,
+            order=alt.Order(field="step", type="quantitative"),
+            tooltip=[
+                alt.Tooltip(
+                    field="threshold", type="quantitative", title="PD cut-off", format=".3f"
+                ),
+                alt.Tooltip(field="fpr", type="quantitative", format=".3f"),
+                alt.Tooltip(field="tpr", type="quantitative", format=".3f"),
+            ],
+        )
+    )
+    diagonal = alt.Chart(chance).mark_line(strokeDash=[4, 4]).encode(x=x, y=y, color=color)
+    title = (
+        f"ROC on held-out loans: AUC {roc['auc']:.3f} "
+        f"({roc['loans']} loans, {roc['defaults']} defaults)"
+    )
+    chart = alt.layer(line, diagonal).properties(title=title)
+    st.altair_chart(chart, width="stretch", key="pd-roc")
 
 
 def _risk_charts(metrics: dict[str, Any]) -> None:
