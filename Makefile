@@ -45,13 +45,14 @@ browser:
 
 test: install-dev browser
 	$(BIN)/python -m pytest
+	$(MAKE) --no-print-directory lint
 
 # The suite without the slow markers, for quick local iterations.
 test-fast: install-dev
 	$(BIN)/python -m pytest -m "not slow"
 
 lint: install-dev
-	$(BIN)/ruff format --check .
+	$(BIN)/ruff format --check --quiet .
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 

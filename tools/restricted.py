@@ -221,8 +221,8 @@ def check_sql(sql: str, barred: frozenset[str]) -> None:
                     raise refuse(literal.this.strip().upper())
             for node in variant.find_all(exp.Like, exp.ILike, exp.Glob, exp.SimilarTo):
                 _check_pattern(node, barred)
-            for node in variant.find_all(exp.RegexpLike, exp.RegexpExtract):
-                _check_regex(node, barred)
+            for regex in variant.find_all(exp.RegexpLike, exp.RegexpExtract):
+                _check_regex(regex, barred)
 
 
 def _excludes(literal: Any, root: Any) -> bool:

@@ -195,7 +195,7 @@ def build(con: Any, registry: Any) -> list[dict[str, Any]]:  # noqa: PLR0915 - o
         )
 
     # VaR / ES ------------------------------------------------------------------------------
-    for target, conf, horizon, day in [
+    for target, conf, horizon, var_day in [
         ("AAPL", 0.95, 1, "2020-03-31"),
         ("JPM", 0.99, 1, "2009-06-30"),
         ("MSFT", 0.99, 10, "2022-12-28"),
@@ -205,13 +205,13 @@ def build(con: Any, registry: Any) -> list[dict[str, Any]]:  # noqa: PLR0915 - o
     ]:
         kw = {"portfolio": "DEMO"} if target == "DEMO" else {"ticker": target}
         r = ref.historical_var_es(
-            con, confidence=conf, horizon=horizon, end=D(day) if day else None, **kw
+            con, confidence=conf, horizon=horizon, end=D(var_day) if var_day else None, **kw
         )
-        when = f" as of {day}" if day else ""
+        when = f" as of {var_day}" if var_day else ""
         subject = "the DEMO portfolio" if target == "DEMO" else target
         args: dict[str, Any] = dict(kw, confidence=conf, horizon_days=horizon)
-        if day:
-            args["as_of"] = day
+        if var_day:
+            args["as_of"] = var_day
         numbers = [(r["var"], "historical VaR"), (r["es"], "historical ES")]
         if "var_usd" in r:
             numbers.append((r["var_usd"], "VaR USD"))
@@ -260,7 +260,7 @@ def build(con: Any, registry: Any) -> list[dict[str, Any]]:  # noqa: PLR0915 - o
     # exposure ------------------------------------------------------------------------------
     weights = ref.portfolio_weights(con, "DEMO", None)
     total = weights.pop("__total__")
-    top = sorted(weights.items(), key=lambda kv: -kv[1])[:3]
+    largest = sorted(weights.items(), key=lambda kv: -kv[1])[:3]
     for q in [
         "Show the DEMO portfolio exposure by position",
         "What is our portfolio's exposure by position?",
@@ -270,8 +270,8 @@ def build(con: Any, registry: Any) -> list[dict[str, Any]]:  # noqa: PLR0915 - o
                 "exposure",
                 q,
                 [{"tool": "risk_metrics", "args": {"portfolio": "DEMO"}}],
-                [(total, "market value"), *[(w, f"{t} weight") for t, w in top]],
-                contains=[t for t, _ in top],
+                [(total, "market value"), *[(w, f"{t} weight") for t, w in largest]],
+                contains=[t for t, _ in largest],
             )
         )
 
