@@ -43,9 +43,10 @@ browser:
 		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq $(SYSTEM_PACKAGES) >/dev/null; \
 	fi
 
+# Linters first, so the test runner's summary is the last thing CI prints.
 test: install-dev browser
-	$(BIN)/python -m pytest
 	$(MAKE) --no-print-directory lint
+	$(BIN)/python -m pytest
 
 # The suite without the slow markers, for quick local iterations.
 test-fast: install-dev
