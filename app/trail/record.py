@@ -278,3 +278,31 @@ def parse_record(record: AnswerRecord | Mapping[str, Any]) -> AnswerRecord:
             f"not a valid answer record: {problems}",
             hint="see docs/trail.md 'The record' for the fields and allowed values",
         ) from exc
+
+
+def purge_event(
+    *,
+    user: str,
+    role: str,
+    before: date,
+    through_seq: int,
+    through_hash: str,
+    count: int,
+    retention_years: int,
+) -> AnswerRecord:
+    """The event record a purge appends (both stores write the same one, so hashes agree)."""
+    return AnswerRecord(
+        kind="event",
+        user=user,
+        role=role,
+        status="recorded",
+        note=f"purged {count} record(s) appended before {before.isoformat()}",
+        details={
+            "action": "purge",
+            "before": before.isoformat(),
+            "through_seq": through_seq,
+            "through_hash": through_hash,
+            "count": count,
+            "retention_years": retention_years,
+        },
+    )

@@ -43,6 +43,7 @@ from app.trail.record import (
     day_start_iso,
     iso_utc,
     parse_record,
+    purge_event,
     utc_now,
 )
 from app.trail.store import StoredRecord, TrailQuery
@@ -535,20 +536,14 @@ class SqliteTrailStore:
                 through_hash = con.execute(
                     "SELECT hash FROM records WHERE seq = ?", (through,)
                 ).fetchone()[0]
-                event = AnswerRecord(
-                    kind="event",
+                event = purge_event(
                     user=user,
                     role=role,
-                    status="recorded",
-                    note=f"purged {count} record(s) appended before {before.isoformat()}",
-                    details={
-                        "action": "purge",
-                        "before": before.isoformat(),
-                        "through_seq": through,
-                        "through_hash": through_hash,
-                        "count": count,
-                        "retention_years": retention_years,
-                    },
+                    before=before,
+                    through_seq=through,
+                    through_hash=through_hash,
+                    count=count,
+                    retention_years=retention_years,
                 )
                 stored = self._append_in(con, event.to_json())
                 con.execute(
