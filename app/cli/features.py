@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 import click
 
 from app.runtime import Runtime
+
+if TYPE_CHECKING:
+    from features.values import FeatureValue
 
 _DATE = click.DateTime(formats=["%Y-%m-%d"])
 
@@ -81,7 +86,6 @@ def get_cmd(
     rt: Runtime, entity: str, as_of: datetime | None, names: tuple[str, ...], as_json: bool
 ) -> None:
     """Point-in-time feature values of ENTITY (a ticker, or US for macro features)."""
-    from app.cli import emit_json
     from features.store import get_features
     from ingestion.errors import NotFoundError
 
@@ -94,21 +98,7 @@ def get_cmd(
             hint="check the ticker (`sightline db tables`) and run `sightline features "
             "materialize`; macro features live under the entity US",
         )
-    if as_json:
-        emit_json(
-            [
-                {
-                    "feature": v.feature,
-                    "version": v.version,
-                    "as_of": v.as_of.isoformat(),
-                    "value": v.value,
-                }
-                for v in values
-            ]
-        )
-        return
-    for v in values:
-        click.echo(f"{v.feature:<38} {v.value:>16.6g}  as of {v.as_of}  ({v.version})")
+    _show_values(values, as_json)
 
 
 @features.command("history")
@@ -212,7 +202,6 @@ def stream_cmd(
 @click.pass_obj
 def online_cmd(rt: Runtime, entity: str, as_json: bool) -> None:
     """Latest values of ENTITY in the streaming engine's online store."""
-    from app.cli import emit_json
     from features.online import read_online
     from ingestion.errors import NotFoundError
 
@@ -222,6 +211,13 @@ def online_cmd(rt: Runtime, entity: str, as_json: bool) -> None:
             f"no online values for '{entity}'",
             hint="stream it first: `sightline features stream --ticker " + entity + "`",
         )
+    _show_values(values, as_json)
+
+
+def _show_values(values: Sequence[FeatureValue], as_json: bool) -> None:
+    """Print feature values as the JSON list {feature, version, as_of, value} or as a table."""
+    from app.cli import emit_json
+
     if as_json:
         emit_json(
             [
