@@ -12,7 +12,6 @@ extend the head.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -21,7 +20,6 @@ from typing import Any
 
 from app.trail.chain import (
     GENESIS_HASH,
-    Break,
     ChainBase,
     Head,
     VerifyResult,
@@ -33,15 +31,14 @@ from app.trail.errors import AppendOnlyError, RecordError, TrailError, TrailWrit
 from app.trail.record import (
     AnswerRecord,
     canonical_json,
-    day_end_iso,
     day_start_iso,
     iso_utc,
     parse_record,
     purge_event,
     utc_now,
 )
-from app.trail.sqlite import years_before
-from app.trail.store import StoredRecord, TrailQuery
+from app.trail.retention import check_purge_allowed, purge_summary, require_purge_event
+from app.trail.store import StoredRecord, TrailQuery, keep_model, read_sql
 from ingestion.errors import ConfigError, InputError, NotFoundError
 
 LOCK_KEY = 0x5167_7472_6169_6C  # advisory lock id of "the trail head"; any constant works
@@ -281,38 +278,10 @@ class PostgresTrailStore:
     def read(self, query: TrailQuery | None = None) -> list[StoredRecord]:
         """Records matching ``query``; see ``TrailStore.read``."""
         q = query or TrailQuery()
-        where, params = [], []
-        for column, value in (
-            ("user_name", q.user),
-            ("kind", q.kind),
-            ("status", q.status),
-            ("refers_to", q.refers_to),
-        ):
-            if value is not None:
-                where.append(f"{column} = %s")
-                params.append(value)
-        if q.start is not None:
-            where.append("time >= %s")
-            params.append(day_start_iso(q.start))
-        if q.end is not None:
-            where.append("time < %s")
-            params.append(day_end_iso(q.end))
-        sql = f"SELECT {_ROW} FROM trail_records"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY seq" + (" DESC" if q.newest_first else "")
-        if q.limit is not None and q.model is None:
-            sql += f" LIMIT {int(q.limit)}"
+        sql, params = read_sql(f"SELECT {_ROW} FROM trail_records", q, "%s")
         with self._connect() as con:
             records = self._records(con.execute(sql, params).fetchall())
-        if q.model is not None:
-            needle = q.model.lower()
-            records = [
-                r
-                for r in records
-                if any(needle in str(v).lower() for v in (r.record.get("versions") or {}).values())
-            ][: q.limit]
-        return records
+        return keep_model(records, q)
 
     def get(self, record_id: str) -> StoredRecord:
         """The record with this id or unique id prefix (8+ characters); NotFoundError if none."""
@@ -378,15 +347,7 @@ class PostgresTrailStore:
             "AND (body::jsonb) #>> '{details,through_seq}' = %s",
             (str(base.seq),),
         ).fetchall()
-        if any(json.loads(r[0]).get("details", {}).get("through_hash") == base.hash for r in rows):
-            return
-        problem = (
-            f"records up to position {base.seq} are gone but no purge event in the chain "
-            "records their removal"
-        )
-        result.ok = False
-        result.problems.append(problem)
-        result.first_break = Break(seq=base.seq, id=None, reason=problem)
+        require_purge_event((body for (body,) in rows), base, result)
 
     # -- retention ---------------------------------------------------------------------------
 
@@ -394,19 +355,7 @@ class PostgresTrailStore:
         """Drop the oldest records appended before ``before``; see ``SqliteTrailStore.purge``."""
         import psycopg
 
-        cutoff = years_before(self.clock(), retention_years)
-        if before > cutoff:
-            raise InputError(
-                f"refusing to purge before {before.isoformat()}: records appended after "
-                f"{cutoff.isoformat()} are younger than the {retention_years}-year retention "
-                "period (SIGHTLINE_TRAIL_RETENTION_YEARS)",
-                hint=f"use --before {cutoff.isoformat()} or earlier",
-            )
-        if not self.verify().ok:
-            raise TrailError(
-                "refusing to purge: the answer trail does not verify",
-                hint="run `sightline trail verify` and investigate before removing anything",
-            )
+        check_purge_allowed(before, self.clock(), retention_years, lambda: self.verify().ok)
         limit = day_start_iso(before)
         try:
             with self._connect() as con, con.transaction():
@@ -418,7 +367,7 @@ class PostgresTrailStore:
                 ).fetchone()
                 through = int(first_young) - 1 if first_young is not None else int(last or 0)
                 if through <= base.seq:
-                    return {"purged": 0, "before": before.isoformat(), "through_seq": base.seq}
+                    return purge_summary(0, before, base.seq)
                 count, through_hash = con.execute(
                     "SELECT (SELECT count(*) FROM trail_records WHERE seq <= %s), "
                     "(SELECT hash FROM trail_records WHERE seq = %s)",
@@ -442,10 +391,4 @@ class PostgresTrailStore:
         except psycopg.Error as exc:
             self.close()
             raise TrailWriteError(f"the purge failed and changed nothing: {exc}") from exc
-        return {
-            "purged": count,
-            "before": before.isoformat(),
-            "through_seq": through,
-            "through_hash": through_hash,
-            "event_id": stored.id,
-        }
+        return purge_summary(count, before, through, through_hash, stored.id)

@@ -18,13 +18,12 @@ import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Mapping
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from app.trail.chain import (
     GENESIS_HASH,
-    Break,
     ChainBase,
     Head,
     RangeCheck,
@@ -39,14 +38,18 @@ from app.trail.errors import AppendOnlyError, RecordError, TrailError, TrailWrit
 from app.trail.record import (
     AnswerRecord,
     canonical_json,
-    day_end_iso,
     day_start_iso,
     iso_utc,
     parse_record,
     purge_event,
     utc_now,
 )
-from app.trail.store import StoredRecord, TrailQuery
+from app.trail.retention import (
+    check_purge_allowed,
+    purge_summary,
+    require_purge_event,
+)
+from app.trail.store import StoredRecord, TrailQuery, keep_model, read_sql
 from ingestion.errors import InputError, NotFoundError
 
 BUSY_TIMEOUT_MS = 15_000
@@ -137,15 +140,6 @@ def check_file_range(path: str, lo: int, hi: int) -> RangeCheck:
         return check_range(rows, lo, hi)
     finally:
         con.close()
-
-
-def years_before(moment: datetime, years: int) -> date:
-    """The calendar date ``years`` years before ``moment`` (29 February becomes the 28th)."""
-    day = moment.astimezone(UTC).date()
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:
-        return day.replace(year=day.year - years, day=28)
 
 
 class SqliteTrailStore:
@@ -329,28 +323,7 @@ class SqliteTrailStore:
     def read(self, query: TrailQuery | None = None) -> list[StoredRecord]:
         """Records matching ``query``; see ``TrailStore.read``."""
         q = query or TrailQuery()
-        where, params = [], []
-        for column, value in (
-            ("user_name", q.user),
-            ("kind", q.kind),
-            ("status", q.status),
-            ("refers_to", q.refers_to),
-        ):
-            if value is not None:
-                where.append(f"{column} = ?")
-                params.append(value)
-        if q.start is not None:
-            where.append("time >= ?")
-            params.append(day_start_iso(q.start))
-        if q.end is not None:
-            where.append("time < ?")
-            params.append(day_end_iso(q.end))
-        sql = "SELECT seq, prev_hash, hash, body FROM records"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY seq" + (" DESC" if q.newest_first else "")
-        if q.limit is not None and q.model is None:
-            sql += f" LIMIT {int(q.limit)}"
+        sql, params = read_sql("SELECT seq, prev_hash, hash, body FROM records", q, "?")
         with self._connect() as con:
             try:
                 rows = con.execute(sql, params).fetchall()
@@ -358,21 +331,7 @@ class SqliteTrailStore:
                 raise TrailError(
                     f"cannot read the answer trail: {exc}", hint=_DAMAGED_HINT
                 ) from exc
-        records = self._rows_to_records(rows)
-        if q.model is not None:
-            needle = q.model.lower()
-            records = [
-                r
-                for r in records
-                if any(
-                    needle in str(v).lower()
-                    for v in (r.record.get("versions") or {}).values()
-                    if v is not None
-                )
-            ]
-            if q.limit is not None:
-                records = records[: q.limit]
-        return records
+        return keep_model(self._rows_to_records(rows), q)
 
     def get(self, record_id: str) -> StoredRecord:
         """The record with this id or unique id prefix (8+ characters); NotFoundError if none."""
@@ -470,24 +429,14 @@ class SqliteTrailStore:
     def _check_purge_event(
         self, con: sqlite3.Connection, base: ChainBase, result: VerifyResult
     ) -> None:
-        """The latest purge must be recorded in the chain itself, or the missing prefix is theft."""
+        """The latest purge must be recorded in the chain itself (see ``require_purge_event``)."""
         rows = con.execute(
             "SELECT body FROM records WHERE kind = 'event' "
             "AND json_extract(body, '$.details.action') = 'purge' "
             "AND json_extract(body, '$.details.through_seq') = ?",
             (base.seq,),
         ).fetchall()
-        for (body,) in rows:
-            details = json.loads(body).get("details", {})
-            if details.get("through_hash") == base.hash:
-                return
-        problem = (
-            f"records up to position {base.seq} are gone but no purge event in the chain "
-            "records their removal"
-        )
-        result.ok = False
-        result.problems.append(problem)
-        result.first_break = Break(seq=base.seq, id=None, reason=problem)
+        require_purge_event((body for (body,) in rows), base, result)
 
     # -- retention ---------------------------------------------------------------------------
 
@@ -498,21 +447,7 @@ class SqliteTrailStore:
         kept) or when the chain does not verify (a damaged trail is evidence, not garbage). The
         purge itself is appended as an ``event`` record, so the chain shows what was removed.
         """
-        now = self.clock()
-        cutoff = years_before(now, retention_years)
-        if before > cutoff:
-            raise InputError(
-                f"refusing to purge before {before.isoformat()}: records appended after "
-                f"{cutoff.isoformat()} are younger than the {retention_years}-year retention "
-                "period (SIGHTLINE_TRAIL_RETENTION_YEARS)",
-                hint=f"use --before {cutoff.isoformat()} or earlier",
-            )
-        check = self.verify()
-        if not check.ok:
-            raise TrailError(
-                "refusing to purge: the answer trail does not verify",
-                hint="run `sightline trail verify` and investigate before removing anything",
-            )
+        check_purge_allowed(before, self.clock(), retention_years, lambda: self.verify().ok)
         limit = day_start_iso(before)
         with self._connect(private=True) as con:
             con.execute("PRAGMA secure_delete = ON")  # purged content is overwritten, not left
@@ -529,7 +464,7 @@ class SqliteTrailStore:
                 )
                 if through <= base.seq:
                     con.execute("ROLLBACK")
-                    return {"purged": 0, "before": before.isoformat(), "through_seq": base.seq}
+                    return purge_summary(0, before, base.seq)
                 count = con.execute(
                     "SELECT count(*) FROM records WHERE seq <= ?", (through,)
                 ).fetchone()[0]
@@ -556,10 +491,4 @@ class SqliteTrailStore:
                 with contextlib.suppress(sqlite3.Error):
                     con.execute("ROLLBACK")
                 raise TrailWriteError(f"the purge failed and changed nothing: {exc}") from exc
-        return {
-            "purged": count,
-            "before": before.isoformat(),
-            "through_seq": through,
-            "through_hash": through_hash,
-            "event_id": stored.id,
-        }
+        return purge_summary(count, before, through, through_hash, stored.id)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from app.trail.chain import Head, VerifyResult
-from app.trail.record import AnswerRecord
+from app.trail.record import AnswerRecord, day_end_iso, day_start_iso
 from ingestion.errors import ConfigError
 
 
@@ -148,3 +148,52 @@ def open_trail(home: Path, setting: str = "sqlite") -> TrailStore:
 def ids_of(records: Sequence[StoredRecord]) -> list[str]:
     """The ids of ``records``, in order."""
     return [r.id for r in records]
+
+
+def read_sql(select: str, query: TrailQuery, mark: str) -> tuple[str, list[Any]]:
+    """The SELECT for ``query``'s filters, order and limit; ``mark`` is the placeholder.
+
+    ``select`` is ``SELECT <columns> FROM <table>``. The ``model`` filter is not SQL (it matches
+    inside the JSON body): apply ``keep_model`` to what the statement returns.
+    """
+    where: list[str] = []
+    params: list[Any] = []
+    for column, value in (
+        ("user_name", query.user),
+        ("kind", query.kind),
+        ("status", query.status),
+        ("refers_to", query.refers_to),
+    ):
+        if value is not None:
+            where.append(f"{column} = {mark}")
+            params.append(value)
+    if query.start is not None:
+        where.append(f"time >= {mark}")
+        params.append(day_start_iso(query.start))
+    if query.end is not None:
+        where.append(f"time < {mark}")
+        params.append(day_end_iso(query.end))
+    sql = select
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += " ORDER BY seq" + (" DESC" if query.newest_first else "")
+    if query.limit is not None and query.model is None:
+        sql += f" LIMIT {int(query.limit)}"
+    return sql, params
+
+
+def keep_model(records: list[StoredRecord], query: TrailQuery) -> list[StoredRecord]:
+    """``records`` whose model versions contain ``query.model`` (all of them when it is None)."""
+    if query.model is None:
+        return records
+    needle = query.model.lower()
+    kept = [
+        r
+        for r in records
+        if any(
+            needle in str(v).lower()
+            for v in (r.record.get("versions") or {}).values()
+            if v is not None
+        )
+    ]
+    return kept if query.limit is None else kept[: query.limit]

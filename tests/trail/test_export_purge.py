@@ -11,8 +11,9 @@ import pytest
 
 from app.trail.anchor import make_anchor
 from app.trail.export import export_trail, recompute_hash
+from app.trail.retention import years_before
 from app.trail.review import review_answer
-from app.trail.sqlite import SqliteTrailStore, years_before
+from app.trail.sqlite import SqliteTrailStore
 from ingestion.errors import InputError, PermissionDenied
 from tests.trail.conftest import make_answer
 
