@@ -9,19 +9,17 @@ from __future__ import annotations
 
 import builtins
 import contextlib
-import fcntl
 import hashlib
 import hmac
 import json
-import os
 import re
 import secrets
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from ingestion.errors import InputError, NotFoundError
+from ingestion.jsonfile import locked, write_atomic
 
 ROLES = ("analyst", "researcher", "compliance", "model_owner", "validator", "admin")
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_.\-]{0,39}$")
@@ -191,16 +189,7 @@ class UserStore:
 
     def _write(self, users: dict[str, User]) -> None:
         payload = {"users": [asdict(u) | {"groups": list(u.groups)} for u in users.values()]}
-        tmp = self.path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(payload, indent=2), encoding="utf-8")
-        os.replace(tmp, self.path)
+        write_atomic(self.path, payload)
 
-    @contextlib.contextmanager
-    def _locked(self) -> Iterator[None]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path.with_suffix(".lock"), "a+b") as handle:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    def _locked(self) -> contextlib.AbstractContextManager[None]:
+        return locked(self.path)

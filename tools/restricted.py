@@ -21,18 +21,17 @@ Enforcement (``check_*``) is server-side and uses only the user's groups from ``
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import fnmatch
 import json
-import os
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from ingestion.errors import InputError, NotFoundError
+from ingestion.jsonfile import locked, write_atomic
 from tools.errors import BarrierError
 
 FILE_NAME = "restricted.json"
@@ -147,22 +146,10 @@ class RestrictedList:
         return data
 
     def _write(self, data: dict[str, Any]) -> None:
-        tmp = self.path.with_suffix(".json.tmp")
-        with open(tmp, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, indent=2, sort_keys=True)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, self.path)
+        write_atomic(self.path, data, sort_keys=True)
 
-    @contextlib.contextmanager
-    def _locked(self) -> Iterator[None]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path.with_suffix(".lock"), "a+b") as handle:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    def _locked(self) -> contextlib.AbstractContextManager[None]:
+        return locked(self.path)
 
 
 def _now() -> str:
