@@ -1,30 +1,43 @@
-"""Columnar fast path for quotes: the engine's quote policy applied to whole arrays at once.
+"""Columnar ingestion: bars and quotes as arrays, the event policy checked without Python loops.
 
-``StreamingEngine.process`` pays Python overhead per event; a feed handler that already holds
-arrays (a decoded market-data packet, a Parquet batch) calls ``process_quote_arrays`` instead.
-Same policy, same state, same values as feeding the events one by one (tested): per ticker, a
-quote must be newer than the last accepted one; an equal timestamp is a duplicate when the
-values match, else a conflict; older is late.
+A feed handler that holds arrays (a decoded market-data packet, a Parquet batch) calls
+``process_bar_arrays`` / ``process_quote_arrays``; ``StreamingEngine.process`` converts each run
+of consecutive ``Bar`` / ``Quote`` objects to arrays and calls them too, so there is one policy
+and one state. The policy (see ``features.streaming``) becomes array operations:
+
+* per ticker, the events are sorted by (ticker, arrival) once; a running maximum over that order
+  gives each event the latest accepted timestamp / date before it;
+* the open date of a daily source is the running maximum of the dates accepted before;
+* rejected events (rare) are then labelled one by one (duplicate, conflict or late), as the
+  event-by-event rules say, and the last 100 kept in ``engine.rejected``.
+
+The policy state is arrays too (in the source's state, so snapshots carry it): per ticker, the
+last accepted quote; the last applied bar; the bar buffered for the open date.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date
 from typing import TYPE_CHECKING
 
-from features.events import Quote
+from features.definitions import MARKET_TICKER
+from features.events import Bar, Quote, event_to_dict
+from features.streaming import DAY_US, GAP_DAYS, stamp_to_python
 from features.values import FeatureValue
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from features.streaming import StreamingEngine
+    from features.streaming import SourceState, StreamingEngine
 
-_NONE = -(2**62)  # "no previous quote" in microseconds
+_NONE = -(2**62)  # "no previous event" (microseconds or days)
 _LABELS = ("accepted", "unknown_entity", "invalid", "late", "duplicate", "conflict")
+_UNIX_ORDINAL = 719_163  # date(1970, 1, 1).toordinal()
 
 
+# ------------------------------------------------------------------------------------- quotes
 def process_quote_arrays(
     engine: StreamingEngine,
     tickers: Sequence[str] | np.ndarray,
@@ -36,138 +49,428 @@ def process_quote_arrays(
     *,
     emit: bool = False,
 ) -> list[FeatureValue]:
-    """Apply a batch of quotes given as arrays (arrival order); return values when ``emit``."""
-    import numpy as np
-    import pandas as pd
+    """Apply a batch of quotes given as arrays (arrival order); return values when ``emit``.
 
-    engine._close_round()  # quotes buffered by process() come first
+    Per ticker a quote must be newer than the last accepted one; an equal timestamp is a
+    duplicate when the values match, else a conflict; older is late.
+    """
+    import numpy as np
+
     source = engine.sources.get("quotes")
     if source is None or len(ts) == 0:
         return []
-    names = np.asarray(tickers, dtype=object)
-    stamps = np.asarray(ts, dtype="datetime64[us]")
-    micros = stamps.astype(np.int64)
-    fields = [np.asarray(a, dtype=np.float64) for a in (bid, ask, bid_size, ask_size)]
+    micros = np.asarray(ts, dtype="datetime64[us]").astype(np.int64)
+    fields = [np.asarray(x, dtype=np.float64) for x in (bid, ask, bid_size, ask_size)]
     b, a, bs, as_ = fields
-    n = len(micros)
+    codes, uniques = _factorize(tickers)
+    known_u, row_u = _lookup(engine, source, uniques)
+    last_ts = source.state("@quote_ts", (), np.nan)
+    last_q = source.state("@quote", (4,), np.nan)
+    seed_us = np.full(len(uniques), _NONE, dtype=np.int64)
+    has = row_u >= 0
+    seed = last_ts[row_u[has]]
+    seed_us[has] = np.where(np.isnan(seed), _NONE, seed).astype(np.int64)
 
-    codes, uniques = pd.factorize(names)
-    known = np.array([engine._known(t) for t in uniques], dtype=bool)[codes]
-    finite = np.isfinite(b) & np.isfinite(a) & np.isfinite(bs) & np.isfinite(as_)
+    known = known_u[codes]
     with np.errstate(invalid="ignore"):
+        finite = np.isfinite(b) & np.isfinite(a) & np.isfinite(bs) & np.isfinite(as_)
         valid = known & finite & (b > 0) & (a >= b) & (bs >= 0) & (as_ >= 0)
-    seeds = [engine.last_quote.get(t) for t in uniques]
-    seed_us = np.array([_micros(q.ts) if q is not None else _NONE for q in seeds], dtype=np.int64)
-
-    # Sort by ticker, then arrival: each ticker's quotes become one contiguous group.
-    order = np.lexsort((np.arange(n), codes))
-    c, t, v = codes[order], micros[order], valid[order]
-    first = np.r_[True, c[1:] != c[:-1]]
-    group_start = np.maximum.accumulate(np.where(first, np.arange(n), 0))
-    # Running max of earlier valid timestamps in the group (rejected ones never exceed it, so
-    # it equals the last accepted timestamp), seeded with the ticker's last accepted quote.
-    base = int(t.min()) - 1
-    span = int(t.max()) - base + 1
-    if span * (int(c.max()) + 1) < 2**62:
-        key = c.astype(np.int64) * span + np.where(v, t - base, 0)
-        running = np.maximum.accumulate(key)
-        before = np.r_[np.int64(-1), running[:-1]]
-        before_t = np.where(first | (before - c * span <= 0), _NONE, before - c * span + base)
-    else:  # timestamps too far apart for the packed key: do it group by group
-        before_t = np.full(n, _NONE, dtype=np.int64)
-        for start, stop in _groups(first):
-            seen = np.where(v[start:stop], t[start:stop], _NONE)
-            before_t[start + 1 : stop] = np.maximum.accumulate(seen)[:-1]
-    prev = np.maximum(before_t, seed_us[c])
+    order, c, first = _grouped(codes)
+    t, v = micros[order], valid[order]
+    prev = np.maximum(_before_max(c, first, t, v), seed_us[c])
     accepted = v & (t > prev)
 
-    # Label every quote like the scalar path; count; keep the last rejections as examples.
-    k = known[order]
-    label = np.where(accepted, 0, np.where(~k, 1, np.where(~v, 2, np.where(t < prev, 3, 4))))
-    last_acc = np.maximum.accumulate(np.where(accepted, np.arange(n), -1))
-    for i in np.flatnonzero(label == 4):  # equal timestamp: duplicate or conflict
-        j = last_acc[i - 1] if i > 0 else -1
-        if j >= group_start[i]:
-            ref = tuple(float(f[order[j]]) for f in fields)
-        else:
-            q = seeds[c[i]]
-            ref = (q.bid, q.ask, q.bid_size, q.ask_size) if q is not None else ()
-        if ref != tuple(float(f[order[i]]) for f in fields):
-            label[i] = 5
+    # Label like the event-by-event rules; equal timestamps: duplicate or conflict.
+    label = np.where(
+        accepted, 0, np.where(~known[order], 1, np.where(~v, 2, np.where(t < prev, 3, 4)))
+    )
+    tie = np.flatnonzero(label == 4)
+    if len(tie):
+        group_start = np.maximum.accumulate(np.where(first, np.arange(len(c)), 0))
+        last_acc = np.maximum.accumulate(np.where(accepted, np.arange(len(c)), -1))
+        for i in tie:
+            j = last_acc[i - 1] if i > 0 else -1
+            if j >= group_start[i]:
+                ref = [float(f[order[j]]) for f in fields]
+            else:
+                ref = [float(x) for x in last_q[row_u[c[i]]]]
+            if not _same(ref, [float(f[order[i]]) for f in fields]):
+                label[i] = 5
+    in_arrival = np.empty_like(label)
+    in_arrival[order] = label
+
+    def quote_dict(i: int) -> dict[str, object]:
+        when = stamp_to_python(int(micros[i]), daily=False)
+        fields_i = (float(b[i]), float(a[i]), float(bs[i]), float(as_[i]))
+        return event_to_dict(Quote(str(tickers[i]), when, *fields_i))  # type: ignore[arg-type]
+
+    _count(engine, in_arrival, quote_dict)
+
+    acc = order[accepted]  # grouped by ticker, arrival order within
+    if len(acc) == 0:
+        return []
+    rows_u = _register(source, uniques, row_u, np.unique(codes[acc]))
+    rows = rows_u[codes[acc]]
+    ends = np.append(rows[1:] != rows[:-1], True)
+    last_ts = source.state("@quote_ts", (), np.nan)  # registering may have grown the arrays
+    last_q = source.state("@quote", (4,), np.nan)
+    last_ts[rows[ends]] = micros[acc[ends]]
+    last_q[rows[ends]] = np.column_stack([f[acc[ends]] for f in fields])
+    inputs = {"bid": b[acc], "ask": a[acc], "bid_size": bs[acc], "ask_size": as_[acc]}
+    return source.apply_events(rows, micros[acc], inputs, emit=emit, grouped=True)
+
+
+def quotes_to_arrays(quotes: Sequence[Quote]) -> tuple:
+    """Quote objects -> the arrays ``process_quote_arrays`` takes."""
+    import numpy as np
+
+    n = len(quotes)
+    return (
+        [q.ticker for q in quotes],
+        np.array([q.ts for q in quotes], dtype="datetime64[us]"),
+        np.fromiter((q.bid for q in quotes), np.float64, n),
+        np.fromiter((q.ask for q in quotes), np.float64, n),
+        np.fromiter((q.bid_size for q in quotes), np.float64, n),
+        np.fromiter((q.ask_size for q in quotes), np.float64, n),
+    )
+
+
+# --------------------------------------------------------------------------------------- bars
+def process_bar_arrays(
+    engine: StreamingEngine,
+    tickers: Sequence[str] | np.ndarray,
+    dates: np.ndarray,
+    adj_close: np.ndarray,
+    close: np.ndarray | None = None,
+    volume: np.ndarray | None = None,
+    *,
+    emit: bool = False,
+) -> list[FeatureValue]:
+    """Apply a batch of daily bars given as arrays (arrival order); return values when ``emit``.
+
+    ``dates`` are anything numpy reads as ``datetime64[D]``; a missing raw close or volume is
+    NaN (or the whole array None). Dates close as in ``StreamingEngine.process``: bars of the
+    latest date stay buffered until a later date or ``flush()``.
+    """
+    import numpy as np
+
+    source = engine.sources.get("bars")
+    if source is None or len(dates) == 0:
+        return []
+    days = np.asarray(dates, dtype="datetime64[D]").astype(np.int64)
+    n = len(days)
+    adj = np.asarray(adj_close, dtype=np.float64)
+    cl = np.full(n, np.nan) if close is None else np.asarray(close, dtype=np.float64)
+    vol = np.full(n, np.nan) if volume is None else np.asarray(volume, dtype=np.float64)
+    codes, uniques = _factorize(tickers)
+    known_u, row_u = _lookup(engine, source, uniques)
+    known = known_u[codes]
+    with np.errstate(invalid="ignore"):
+        valid = np.isfinite(adj) & (adj > 0)
+    vk = known & valid
+    opened = engine.open_date["bars"]
+    open0 = _NONE if opened is None else opened.toordinal() - _UNIX_ORDINAL
+    dv = np.where(vk, days, _NONE)
+    open_at = np.full(n, open0, dtype=np.int64)  # the open date each bar meets
+    np.maximum(np.maximum.accumulate(dv)[:-1], open0, out=open_at[1:])
+    order, c, first = _grouped(codes)
+    ticker_max = np.empty(n, dtype=np.int64)  # latest date of an earlier bar of the ticker
+    ticker_max[order] = _before_max(c, first, days[order], vk[order])
+
+    pend = source.state("@bar_pending", (), 0.0)
+    pend_vals = source.state("@bar_pending_vals", (3,), np.nan)
+    last_day = source.state("@bar_day", (), np.nan)
+    last_vals = source.state("@bar_last", (3,), np.nan)
+    row_ev = row_u[codes]
+    has_row = row_ev >= 0
+    safe = np.where(has_row, row_ev, 0)
+    seed_pend = has_row & (pend[safe] > 0)
+    seed_last = np.where(has_row & ~np.isnan(last_day[safe]), last_day[safe], _NONE)
+    seed_last = seed_last.astype(np.int64)
+    at_open = days == open_at
+    seed_has = (days == open0) & (seed_pend | (seed_last == days))
+    accepted = vk & ((days > open_at) | (at_open & (ticker_max < days) & ~seed_has))
+
+    label = np.where(accepted, 0, np.where(~known, 1, np.where(~valid, 2, 3)))
+    refused = np.flatnonzero(vk & ~accepted)
+    if len(refused):
+        acc_idx = np.flatnonzero(accepted)
+        for i in refused:
+            mine = acc_idx[(codes[acc_idx] == codes[i]) & (acc_idx < i)]
+            row, day, event = row_ev[i], days[i], [adj[i], cl[i], vol[i]]
+            ref: list[float] | None = None
+            if day == open_at[i]:  # same key as a buffered or flushed bar
+                if day == open0 and seed_pend[i]:
+                    ref = list(pend_vals[row])
+                elif seed_last[i] == day:
+                    ref = list(last_vals[row])
+                else:
+                    j = mine[days[mine] == day][0]
+                    ref = [adj[j], cl[j], vol[j]]
+                label[i] = 4 if _same(ref, event) else 5
+                continue
+            # Older than the open date: a duplicate only of the ticker's last applied bar.
+            ref_day = seed_last[i]
+            if ref_day != _NONE:
+                ref = list(last_vals[row])
+            if seed_pend[i] and open0 < open_at[i]:
+                ref_day, ref = open0, list(pend_vals[row])
+            applied = mine[days[mine] < open_at[i]]
+            if len(applied):
+                j = applied[-1]
+                ref_day, ref = days[j], [adj[j], cl[j], vol[j]]
+            same = ref is not None and ref_day == day and _same(ref, event)
+            label[i] = 4 if same else 3
+
+    def bar_dict(i: int) -> dict[str, object]:
+        return event_to_dict(
+            Bar(str(tickers[i]), _day_date(int(days[i])), float(adj[i]), _opt(cl[i]), _opt(vol[i]))
+        )
+
+    _count(engine, label, bar_dict)
+
+    # Gaps: an accepted bar more than GAP_DAYS after the ticker's previous accepted one.
+    acc_sorted = order[accepted[order]]
+    if len(acc_sorted):
+        prev_day = np.where(seed_pend, open0, seed_last)[acc_sorted]
+        same_ticker = codes[acc_sorted][1:] == codes[acc_sorted][:-1]
+        prev_day[1:] = np.where(same_ticker, days[acc_sorted][:-1], prev_day[1:])
+        gaps = int(((prev_day != _NONE) & (days[acc_sorted] - prev_day > GAP_DAYS)).sum())
+        if gaps:
+            engine.stats["gaps"] += gaps
+
+    if not vk.any():
+        return []
+    open_end = int(max(open0, dv.max()))
+    acc = np.flatnonzero(accepted)
+    rows_u = _register(source, uniques, row_u, np.unique(codes[acc]), index_flag=True)
+    pend = source.state("@bar_pending", (), 0.0)  # registering may have grown the arrays
+    pend_vals = source.state("@bar_pending_vals", (3,), np.nan)
+    rows_acc = rows_u[codes[acc]]
+    later = days[acc] == open_end
+    parts_rows, parts_days, parts_vals = [], [], []
+    if open_end > open0:  # the buffered date closes
+        held = np.flatnonzero(pend[: len(source.entities)] > 0)
+        pend[held] = 0.0
+        parts_rows.append(held)
+        parts_days.append(np.full(len(held), open0, dtype=np.int64))
+        parts_vals.append(pend_vals[held])
+        engine.open_date["bars"] = _day_date(open_end)
+    now = ~later
+    parts_rows.append(rows_acc[now])
+    parts_days.append(days[acc[now]])
+    parts_vals.append(np.column_stack([adj[acc[now]], cl[acc[now]], vol[acc[now]]]))
+    pend[rows_acc[later]] = 1.0
+    pend_vals[rows_acc[later]] = np.column_stack([adj[acc[later]], cl[acc[later]], vol[acc[later]]])
+    return _apply_bars(
+        engine,
+        source,
+        np.concatenate(parts_rows),
+        np.concatenate(parts_days),
+        np.concatenate(parts_vals),
+        emit,
+    )
+
+
+def flush_bars(engine: StreamingEngine, *, emit: bool = False) -> list[FeatureValue]:
+    """Apply the bars buffered for the open date (the date stays open for late copies)."""
+    import numpy as np
+
+    source = engine.sources.get("bars")
+    opened = engine.open_date["bars"]
+    if source is None or opened is None or "@bar_pending" not in source.arrays:
+        return []
+    pend = source.arrays["@bar_pending"]
+    held = np.flatnonzero(pend[: len(source.entities)] > 0)
+    if len(held) == 0:
+        return []
+    pend[held] = 0.0
+    days = np.full(len(held), opened.toordinal() - _UNIX_ORDINAL, dtype=np.int64)
+    vals = source.arrays["@bar_pending_vals"][held]
+    return _apply_bars(engine, source, held, days, vals, emit)
+
+
+def pending_bars(engine: StreamingEngine) -> dict[str, Bar]:
+    """The bars buffered for the open date, by ticker."""
+    import numpy as np
+
+    source = engine.sources.get("bars")
+    opened = engine.open_date["bars"]
+    if source is None or opened is None or "@bar_pending" not in source.arrays:
+        return {}
+    held = np.flatnonzero(source.arrays["@bar_pending"][: len(source.entities)] > 0)
+    vals = source.arrays["@bar_pending_vals"]
+    out = {}
+    for r in held:
+        t = source.entities[r]
+        out[t] = Bar(t, opened, float(vals[r, 0]), _opt(vals[r, 1]), _opt(vals[r, 2]))
+    return out
+
+
+def bars_to_arrays(bars: Sequence[Bar]) -> tuple:
+    """Bar objects -> the arrays ``process_bar_arrays`` takes."""
+    import numpy as np
+
+    n = len(bars)
+    days = np.fromiter((b.date.toordinal() for b in bars), np.int64, n) - _UNIX_ORDINAL
+    return (
+        [b.ticker for b in bars],
+        days.astype("datetime64[D]"),
+        np.fromiter((b.adj_close for b in bars), np.float64, n),
+        np.fromiter((math.nan if b.close is None else b.close for b in bars), np.float64, n),
+        np.fromiter((math.nan if b.volume is None else b.volume for b in bars), np.float64, n),
+    )
+
+
+def _apply_bars(
+    engine: StreamingEngine,
+    source: SourceState,
+    rows: np.ndarray,
+    days: np.ndarray,
+    vals: np.ndarray,
+    emit: bool,
+) -> list[FeatureValue]:
+    """Apply bars of closed dates (each ticker's in date order): market return, state, values."""
+    import numpy as np
+
+    if len(rows) == 0:
+        return []
+    order = np.argsort(rows, kind="stable")
+    rows, days, vals = rows[order], days[order], vals[order]
+    adj = vals[:, 0]
+    # The S&P 500's log return of each date (NaN where it has no bar), chained from the
+    # previous market bar: the same rule as the batch query.
+    market = source.index.get(MARKET_TICKER, -1)
+    is_market = rows == market
+    market_return = np.full(len(rows), np.nan)
+    if is_market.any():
+        m_days, m_px = days[is_market], adj[is_market]
+        prev = np.append(np.nan if engine.market_prev is None else engine.market_prev, m_px[:-1])
+        m_ret = np.log(m_px / prev)
+        at = np.minimum(np.searchsorted(m_days, days), len(m_days) - 1)
+        market_return = np.where(m_days[at] == days, m_ret[at], np.nan)
+        engine.market_prev = float(m_px[-1])
+    # An index's close x volume is not a dollar amount (same rule as the batch query).
+    index = source.arrays["@bar_index"][rows] > 0
+    columns = {
+        "adj_close": adj,
+        "close": np.where(index, np.nan, vals[:, 1]),
+        "volume": np.where(index, np.nan, vals[:, 2]),
+        "market_log_return": market_return,
+    }
+    read = set().union(*(d.expr.inputs() for d in source.definitions))
+    inputs = {k: v for k, v in columns.items() if k in read}
+    ends = np.append(rows[1:] != rows[:-1], True)
+    source.state("@bar_day", (), np.nan)[rows[ends]] = days[ends]
+    source.state("@bar_last", (3,), np.nan)[rows[ends]] = vals[ends]
+    return source.apply_events(rows, days * DAY_US, inputs, emit=emit, grouped=True)
+
+
+# ------------------------------------------------------------------------------------ helpers
+def _factorize(names: Sequence[str] | np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """Codes 0.. per distinct name (first-seen order) and the distinct names."""
+    import numpy as np
+
+    if len(names) <= 1024:  # a dict beats pandas' setup on small batches
+        seen: dict[str, int] = {}
+        codes = np.fromiter((seen.setdefault(t, len(seen)) for t in names), np.int64, len(names))
+        return codes, list(seen)
+    import pandas as pd
+
+    codes, uniques = pd.factorize(np.asarray(names, dtype=object))
+    return codes.astype(np.int64), [str(u) for u in uniques]
+
+
+def _lookup(
+    engine: StreamingEngine, source: SourceState, uniques: list[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per distinct name: accepted by the universe? its entity row (-1: none yet)."""
+    import numpy as np
+
+    k = len(uniques)
+    known = np.fromiter((engine._known(t) for t in uniques), bool, k)
+    rows = np.fromiter((source.index.get(t, -1) for t in uniques), np.int64, k)
+    return known, rows
+
+
+def _register(
+    source: SourceState,
+    uniques: list[str],
+    rows_u: np.ndarray,
+    used: np.ndarray,
+    *,
+    index_flag: bool = False,
+) -> np.ndarray:
+    """Give the distinct names in ``used`` that have no row yet one (rows_u updated)."""
+    import numpy as np
+
+    new = used[rows_u[used] < 0]
+    if len(new):
+        names = [uniques[k] for k in new]
+        rows_u[new] = source.register(names)
+        if index_flag:
+            flag = np.array([n.startswith("^") for n in names], dtype=np.float64)
+            source.state("@bar_index", (), 0.0)[rows_u[new]] = flag
+    return rows_u
+
+
+def _grouped(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Stable order by code, the sorted codes, and where each code's group starts."""
+    import numpy as np
+
+    order = np.argsort(codes, kind="stable")
+    c = codes[order]
+    first = np.empty(len(c), dtype=bool)
+    first[0] = True
+    np.not_equal(c[1:], c[:-1], out=first[1:])
+    return order, c, first
+
+
+def _before_max(c: np.ndarray, first: np.ndarray, t: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Per group (sorted codes ``c``), the max of ``t`` over earlier ``v`` entries (or _NONE)."""
+    import numpy as np
+
+    n = len(t)
+    base = int(t.min()) - 1
+    span = int(t.max()) - base + 1
+    if span * (int(c.max()) + 1) < 2**62:  # one running max over a packed (code, t) key
+        key = c * span + np.where(v, t - base, 0)
+        before = np.empty(n, dtype=np.int64)
+        before[0] = -1
+        before[1:] = np.maximum.accumulate(key)[:-1]
+        local = before - c * span
+        return np.where(first | (local <= 0), _NONE, local + base)
+    out = np.full(n, _NONE, dtype=np.int64)  # values too far apart: group by group
+    starts = np.flatnonzero(first)
+    for start, stop in zip(starts, np.append(starts[1:], n), strict=True):
+        seen = np.where(v[start:stop], t[start:stop], _NONE)
+        out[start + 1 : stop] = np.maximum.accumulate(seen)[:-1]
+    return out
+
+
+def _count(engine: StreamingEngine, label: np.ndarray, describe: object) -> None:
+    """Add the labels to ``engine.stats``; keep the last rejections (arrival order)."""
+    import numpy as np
+
     counts = np.bincount(label, minlength=len(_LABELS))
     for code, reason in enumerate(_LABELS):
         if counts[code]:
             engine.stats[reason] += int(counts[code])
-    in_arrival = np.empty(n, dtype=np.int64)
-    in_arrival[order] = label
-    for i in np.flatnonzero(in_arrival != 0)[-(engine.rejected.maxlen or 0) :]:
-        engine.rejected.append(
-            (
-                _LABELS[in_arrival[i]],
-                {
-                    "kind": "quote",
-                    "ticker": str(names[i]),
-                    "ts": str(stamps[i]),
-                    "bid": float(b[i]),
-                    "ask": float(a[i]),
-                    "bid_size": float(bs[i]),
-                    "ask_size": float(as_[i]),
-                },
-            )
-        )
-
-    # Accepted quotes in rounds: round r holds each ticker's r-th quote of this batch.
-    acc = order[accepted]
-    if len(acc) == 0:
-        return []
-    ac = codes[acc]
-    used = np.unique(ac)
-    row_of = np.full(len(uniques), -1, dtype=np.int64)
-    row_of[used] = source.entity_rows([str(uniques[u]) for u in used])
-    a_first = np.r_[True, ac[1:] != ac[:-1]]
-    a_start = np.maximum.accumulate(np.where(a_first, np.arange(len(acc)), 0))
-    rank = np.arange(len(acc)) - a_start
-    by_round = np.argsort(rank, kind="stable")
-    bounds = np.r_[0, np.cumsum(np.bincount(rank))]
-    out: list[FeatureValue] = []
-    defs = source.definitions
-    for r in range(len(bounds) - 1):
-        pick = acc[by_round[bounds[r] : bounds[r + 1]]]
-        inputs = {"bid": b[pick], "ask": a[pick], "bid_size": bs[pick], "ask_size": as_[pick]}
-        rows = row_of[codes[pick]]
-        _, values = source.apply_rows(rows, stamps[pick].astype(object), inputs)
-        if emit:
-            for ri, ci in zip(*np.nonzero(~np.isnan(values)), strict=True):
-                when = stamps[pick[ri]].astype(datetime)
-                d = defs[ci]
-                out.append(
-                    FeatureValue(
-                        str(names[pick[ri]]), d.name, d.version, when, float(values[ri, ci])
-                    )
-                )
-    # The last accepted quote of each ticker becomes its reference for the next batch.
-    last_idx = acc[np.r_[ac[1:] != ac[:-1], True]]
-    for i in last_idx:
-        engine.last_quote[str(names[i])] = Quote(
-            str(names[i]),
-            stamps[i].astype(datetime),
-            float(b[i]),
-            float(a[i]),
-            float(bs[i]),
-            float(as_[i]),
-        )
-    return out
+    if counts[0] == len(label):
+        return
+    keep = engine.rejected.maxlen or 0
+    for i in np.flatnonzero(label != 0)[-keep:]:
+        engine.rejected.append((_LABELS[label[i]], describe(int(i))))  # type: ignore[operator]
 
 
-def _micros(value: datetime) -> int:
-    import numpy as np
+def _same(a: Sequence[float], b: Sequence[float]) -> bool:
+    """Field-wise equality where two missing values (NaN) are equal."""
+    return all(x == y or (math.isnan(x) and math.isnan(y)) for x, y in zip(a, b, strict=True))
 
-    return int(np.datetime64(value, "us").astype(np.int64))
+
+def _opt(value: float) -> float | None:
+    return None if math.isnan(value) else float(value)
 
 
-def _groups(first: np.ndarray) -> list[tuple[int, int]]:
-    import numpy as np
-
-    starts = np.flatnonzero(first)
-    stops = np.r_[starts[1:], len(first)]
-    return list(zip(starts.tolist(), stops.tolist(), strict=True))
+def _day_date(day: int) -> date:
+    return date.fromordinal(day + _UNIX_ORDINAL)

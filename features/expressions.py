@@ -49,16 +49,27 @@ class SqlCompiler(Protocol):
 
 
 class Evaluator(Protocol):
-    """What a node needs from the streaming evaluator (see ``features.streaming``)."""
+    """What a node needs from the streaming evaluator (see ``features.streaming``).
+
+    A batch is a block: row i holds the next ``lengths()[i]`` observations of entity
+    ``rows()[i]`` in columns ``0 .. lengths()[i] - 1``, oldest first; cells past a row's length
+    are padding (missing inputs) whose values are ignored and must not reach the state.
+    """
 
     def column(self, name: str) -> np.ndarray:
-        """Input column ``name`` for the current batch rows."""
+        """Input column ``name`` for the block, shape (rows, width)."""
 
     def state(self, key: str, shape: tuple[int, ...], fill: float) -> np.ndarray:
         """State array of node ``key`` for every entity (first axis = entity)."""
 
     def rows(self) -> np.ndarray:
-        """Entity indices of the current batch rows (unique)."""
+        """Entity indices of the block's rows (unique)."""
+
+    def lengths(self) -> np.ndarray:
+        """Observations held by each row of the block (1 .. width)."""
+
+    def width(self) -> int:
+        """Columns of the block."""
 
 
 class Node:
@@ -162,7 +173,7 @@ class Const(Node):
     def _evaluate(self, ev: Evaluator, memo: dict[str, np.ndarray]) -> np.ndarray:
         import numpy as np
 
-        return np.full(len(ev.rows()), self.value)
+        return np.full((len(ev.rows()), ev.width()), self.value)
 
 
 def _max_lookback(*values: int | None) -> int | None:
@@ -290,8 +301,10 @@ class Lag(Node):
         x = self.arg.evaluate(ev, memo)
         prev = ev.state(self.cached_key, (), np.nan)
         rows = ev.rows()
-        out = prev[rows].copy()
-        prev[rows] = x
+        out = np.empty_like(x)
+        out[:, 0] = prev[rows]
+        out[:, 1:] = x[:, :-1]
+        prev[rows] = _last_valid(ev, x)
         return out
 
 
@@ -328,143 +341,127 @@ class Rolling(Node):
         return f"CASE WHEN COUNT({col}) {w} >= {self.min_periods} THEN {agg}({col}) {w} END", stage
 
     def _evaluate(self, ev: Evaluator, memo: dict[str, np.ndarray]) -> np.ndarray:
-
         x = self.arg.evaluate(ev, memo)
+        z = _history(ev, self.cached_key, self.window, x)
         if self.kind in ("mean", "sum"):
-            return self._running(ev, x)
+            return self._running(z)
         if self.kind in ("max", "min"):
-            return self._extreme(ev, x)
-        return self._std(ev, x)
+            return self._extreme(z)
+        return self._std(z)
 
-    def _std(self, ev: Evaluator, x: np.ndarray) -> np.ndarray:
-        """Sample std in O(1) per row from compensated window sums of ``x - shift``.
+    def _std(self, z: np.ndarray) -> np.ndarray:
+        """Sample std of every window of ``z`` (history + block) from sums of ``z - shift``.
 
-        The shift is the entity's first value, so the sums stay near the spread of the data
+        The shift is the row's first present value, so the sums stay near the spread of the data
         rather than its level (no cancellation for prices far from zero). A window whose values
         are all equal is exactly zero, as in the batch (the sums alone would leave ~1e-16).
         """
         import numpy as np
 
-        key = self.cached_key
-        present = ~np.isnan(x)
-        shift = ev.state(key + "#shift", (), np.nan)
-        last = ev.state(key + "#last", (), np.nan)
-        run = ev.state(key + "#run", (), 0.0)
-        rows = ev.rows()
-        k = shift[rows]
-        k = np.where(np.isnan(k) & present, x, k)
-        shift[rows] = k
-        d = np.where(present, x - k, 0.0)
-        (s1, s2), n = _window_sums(ev, key, self.window, [d, d * d], present)
-        prev = last[rows]
-        same = present & (x == prev)
-        run_now = np.where(present, np.where(same, run[rows] + 1, 1.0), 0.0)
-        run[rows] = run_now
-        last[rows] = np.where(present, x, np.nan)
+        w = self.window
+        present = ~np.isnan(z)
+        shift = z[np.arange(len(z)), present.argmax(axis=1)]
+        with np.errstate(all="ignore"):
+            d = np.where(present, z - shift[:, None], 0.0)
+        (s1, s2), n = _window_sums([d, d * d], present, w)
+        # Equal run: the window's first value is present and every later one equals the one
+        # before it (a "break" is a missing value or a change).
+        breaks = np.ones(z.shape)
+        breaks[:, 1:] = ~(present[:, 1:] & (z[:, 1:] == z[:, :-1]))
+        runs = np.cumsum(breaks, axis=1)
+        stop = z.shape[1] - w + 1
+        flat = present[:, 1:stop] & (runs[:, w:] == runs[:, 1:stop])
         with np.errstate(all="ignore"):
             var = np.maximum((s2 - s1 * s1 / n) / (n - 1), 0.0)
-            var = np.where(run_now >= self.window, 0.0, var)
-            out = np.sqrt(var)
+            out = np.sqrt(np.where(flat, 0.0, var))
         return np.where((n >= self.min_periods) & (n > 1), out, np.nan)
 
-    def _extreme(self, ev: Evaluator, x: np.ndarray) -> np.ndarray:
-        """Rolling max/min in O(1) amortized per row, exactly.
-
-        The extreme only needs a rescan of the ring buffer when the value leaving the window
-        is the current extreme; otherwise it is ``max(extreme, new value)``.
-        """
+    def _extreme(self, z: np.ndarray) -> np.ndarray:
+        """Rolling max/min of every window of ``z`` (history + block), exactly, O(1) per row."""
         import numpy as np
 
-        key = self.cached_key
-        better = np.fmax if self.kind == "max" else np.fmin
-        buf = ev.state(key + "#buf", (self.window,), np.nan)
-        pos = ev.state(key + "#pos", (), 0.0)
-        best = ev.state(key + "#best", (), np.nan)
-        count = ev.state(key + "#count", (), 0.0)
-        rows = ev.rows()
-        slot = (pos[rows] % self.window).astype(np.int64)
-        old = buf[rows, slot]
-        buf[rows, slot] = x
-        pos[rows] += 1
-        cur = best[rows]
-        n = count[rows] + (~np.isnan(x)).astype(float) - (~np.isnan(old)).astype(float)
-        count[rows] = n
-        rescan = old == cur  # NaN never equals: a missing value leaving changes nothing
-        cur = better(cur, x)
-        if rescan.any():
-            r = rows[rescan]
-            with np.errstate(all="ignore"):
-                cur[rescan] = better.reduce(buf[r], axis=1)
-        best[rows] = cur
-        return np.where(n >= self.min_periods, cur, np.nan)
+        present = ~np.isnan(z)
+        _, n = _window_sums([], present, self.window)
+        best = _sliding_extreme(z, self.window, np.fmax if self.kind == "max" else np.fmin)
+        return np.where(n >= self.min_periods, best, np.nan)
 
-    def _running(self, ev: Evaluator, x: np.ndarray) -> np.ndarray:
-        """Mean/sum in O(1) per row: a compensated running sum (value in, value out).
-
-        Neumaier's compensation keeps the error near one rounding of the window sum however
-        many values have passed through, so it stays within the parity tolerance.
-        """
+    def _running(self, z: np.ndarray) -> np.ndarray:
+        """Mean/sum of every window of ``z`` (history + block) from cumulative sums."""
         import numpy as np
 
-        key = self.cached_key
-        buf = ev.state(key + "#buf", (self.window,), np.nan)
-        pos = ev.state(key + "#pos", (), 0.0)
-        total = ev.state(key + "#sum", (), 0.0)
-        comp = ev.state(key + "#comp", (), 0.0)
-        count = ev.state(key + "#count", (), 0.0)
-        rows = ev.rows()
-        slot = (pos[rows] % self.window).astype(np.int64)
-        old = buf[rows, slot]
-        buf[rows, slot] = x
-        pos[rows] += 1
-        s, c = total[rows], comp[rows]
-        for term in (np.where(np.isnan(x), 0.0, x), -np.where(np.isnan(old), 0.0, old)):
-            t = s + term
-            c = c + np.where(np.abs(s) >= np.abs(term), (s - t) + term, (term - t) + s)
-            s = t
-        total[rows], comp[rows] = s, c
-        n = count[rows] + (~np.isnan(x)).astype(float) - (~np.isnan(old)).astype(float)
-        count[rows] = n
-        value = s + c
+        present = ~np.isnan(z)
+        (total,), n = _window_sums([np.where(present, z, 0.0)], present, self.window)
         if self.kind == "mean":
             with np.errstate(all="ignore"):
-                value = value / n
-        return np.where(n >= self.min_periods, value, np.nan)
+                total = total / n
+        return np.where(n >= self.min_periods, total, np.nan)
 
 
-def _window_sums(
-    ev: Evaluator, key: str, window: int, terms: list[np.ndarray], present: np.ndarray
-) -> tuple[list[np.ndarray], np.ndarray]:
-    """Sums of each term over the last ``window`` rows where ``present``, and their count.
+def _last_valid(ev: Evaluator, x: np.ndarray) -> np.ndarray:
+    """Each row's value at its last observation of the block."""
+    import numpy as np
 
-    Each term enters a ring buffer as it is added, so exactly that value is subtracted when
-    it leaves. Neumaier compensation keeps the error near one rounding of the window sum
-    however many values have passed through (within the parity tolerance).
+    return x[np.arange(len(x)), ev.lengths() - 1]
+
+
+def _history(ev: Evaluator, key: str, window: int, x: np.ndarray) -> np.ndarray:
+    """``x`` behind each row's last ``window`` values before the block: (rows, window + width).
+
+    Older values are NaN where the entity has fewer. The state keeps the last ``window`` values
+    (oldest first), so every window of the block is a slice of the result and the sums are
+    recomputed from exact stored values each batch (no rounding builds up over a stream).
     """
     import numpy as np
 
-    m = len(terms)
-    buf = ev.state(key + "#terms", (window, m + 1), 0.0)
-    pos = ev.state(key + "#pos", (), 0.0)
-    total = ev.state(key + "#sums", (m + 1,), 0.0)
-    comp = ev.state(key + "#comp", (m,), 0.0)
+    buf = ev.state(key + "#hist", (window,), np.nan)
     rows = ev.rows()
-    slot = (pos[rows] % window).astype(np.int64)
-    new = np.column_stack([*(np.where(present, t, 0.0) for t in terms), present.astype(float)])
-    old = buf[rows, slot]
-    buf[rows, slot] = new
-    pos[rows] += 1
-    s, c = total[rows], comp[rows]
-    n = s[:, m] + new[:, m] - old[:, m]  # a count: exact
-    s = s[:, :m]
-    for term in (new[:, :m], -old[:, :m]):
-        t = s + term
-        c = c + np.where(np.abs(s) >= np.abs(term), (s - t) + term, (term - t) + s)
-        s = t
-    total[rows] = np.column_stack([s, n])
-    comp[rows] = c
-    value = s + c
-    return [value[:, i] for i in range(m)], n
+    z = np.concatenate([buf[rows], x], axis=1)
+    lengths = ev.lengths()
+    width = x.shape[1]
+    if width == 1 or bool((lengths == width).all()):
+        buf[rows] = z[:, width:]
+    else:  # padded rows: keep the window ending at each row's last observation
+        buf[rows] = np.take_along_axis(z, lengths[:, None] + np.arange(window), axis=1)
+    return z
+
+
+def _window_sums(
+    terms: list[np.ndarray], present: np.ndarray, window: int
+) -> tuple[list[np.ndarray], np.ndarray]:
+    """Sums of each term over the ``window`` cells ending at each block column, and the count.
+
+    ``terms`` and ``present`` span history + block, (rows, window + width); the result is
+    (rows, width). Sums are differences of cumulative sums along the row: their error is a few
+    roundings of the cumulative sum, which is at most (window + width) / window times the
+    window sum (the engine caps the width, keeping it within the parity tolerance).
+    """
+    import numpy as np
+
+    out = []
+    for term in [*terms, present.astype(float)]:
+        c = np.cumsum(term, axis=1)
+        out.append(c[:, window:] - c[:, :-window])
+    return out[:-1], out[-1]
+
+
+def _sliding_extreme(z: np.ndarray, window: int, better: np.ufunc) -> np.ndarray:
+    """``better`` (np.fmax/np.fmin) of the ``window`` cells ending at each block column.
+
+    van Herk / Gil-Werman: cut the row into blocks of ``window`` cells; a window is the suffix
+    of one block and the prefix of the next, so two running extremes give every window in
+    O(1) per cell, exactly.
+    """
+    import numpy as np
+
+    rows, length = z.shape
+    blocks = -(-length // window)
+    padded = np.full((rows, blocks * window), np.nan)
+    padded[:, :length] = z
+    cut = padded.reshape(rows, blocks, window)
+    prefix = better.accumulate(cut, axis=2).reshape(rows, -1)
+    suffix = better.accumulate(cut[:, :, ::-1], axis=2)[:, :, ::-1].reshape(rows, -1)
+    # window ending at t: [t - window + 1, t]; the first block column is t = window
+    return better(suffix[:, 1 : length - window + 1], prefix[:, window:length])
 
 
 @dataclass(frozen=True, eq=False)
@@ -501,18 +498,18 @@ class RollingBeta(Node):
 
         y = self.y.evaluate(ev, memo)
         x = self.x.evaluate(ev, memo)
-        pair = ~(np.isnan(x) | np.isnan(y))
-        # Shifted by the entity's first pair (slope is shift-invariant): smaller sums, less
+        zy = _history(ev, self.cached_key + "#y", self.window, y)
+        zx = _history(ev, self.cached_key + "#x", self.window, x)
+        pair = ~(np.isnan(zx) | np.isnan(zy))
+        # Shifted by the row's first pair (slope is shift-invariant): smaller sums, less
         # cancellation in the co-moments.
-        shift = ev.state(self.cached_key + "#shift", (2,), np.nan)
-        rows = ev.rows()
-        k = shift[rows]
-        k = np.where((np.isnan(k[:, 0]) & pair)[:, None], np.column_stack([x, y]), k)
-        shift[rows] = k
-        dx = np.where(pair, x - k[:, 0], 0.0)
-        dy = np.where(pair, y - k[:, 1], 0.0)
+        first = pair.argmax(axis=1)
+        at = np.arange(len(pair))
+        with np.errstate(all="ignore"):
+            dx = np.where(pair, zx - zx[at, first][:, None], 0.0)
+            dy = np.where(pair, zy - zy[at, first][:, None], 0.0)
         terms = [dx, dy, dx * dx, dx * dy]
-        (sx, sy, sxx, sxy), n = _window_sums(ev, self.cached_key, self.window, terms, pair)
+        (sx, sy, sxx, sxy), n = _window_sums(terms, pair, self.window)
         with np.errstate(all="ignore"):
             var = sxx - sx * sx / n
             cov = sxy - sx * sy / n
@@ -577,11 +574,18 @@ class Ewma(Node):
         y = ev.state(self.cached_key + "#y", (), np.nan)
         n = ev.state(self.cached_key + "#n", (), 0.0)
         rows = ev.rows()
-        seen = ~np.isnan(x)
-        first = seen & (n[rows] == 0)
-        later = seen & (n[rows] > 0)
-        cur = y[rows]
-        new = np.where(first, x, np.where(later, self.lam * cur + (1 - self.lam) * x, cur))
-        y[rows] = new
-        n[rows] += seen
-        return np.where(n[rows] >= self.min_periods, new, np.nan)
+        lengths = ev.lengths()
+        cur, count = y[rows], n[rows]
+        out = np.empty_like(x)
+        lam = self.lam
+        # The recursion runs along the block's columns, each a vector over its entities.
+        for t in range(x.shape[1]):
+            xt = x[:, t]
+            seen = ~np.isnan(xt) & (lengths > t)
+            nxt = np.where(count > 0, lam * cur + (1 - lam) * xt, xt)
+            cur = np.where(seen, nxt, cur)
+            count = count + seen
+            out[:, t] = np.where(count >= self.min_periods, cur, np.nan)
+        y[rows] = cur
+        n[rows] = count
+        return out

@@ -1,8 +1,14 @@
 """The streaming engine: events in, every feature updated incrementally from the same definitions.
 
-Each source keeps one state array per expression node (first axis = entity) and evaluates a batch
-of rows (one per entity) with numpy: the same ``Node.evaluate`` the parity test compares with the
-batch SQL. The latest value of each (entity, feature) is the online store the agent reads.
+Each source keeps one state array per expression node (first axis = entity) and evaluates blocks
+of observations with numpy: row i of a block holds the next few observations of one entity, in
+order, so each node updates every entity of the block in one vectorized pass (the same
+``Node.evaluate`` the parity test compares with the batch SQL). The latest value of each
+(entity, feature) is the online store the agent reads.
+
+Bars and quotes take a columnar path (``features.columnar``): events as arrays, the policy below
+checked with array operations, no Python per event. ``process()`` turns each run of consecutive
+bars or quotes into arrays and takes the same path, so both APIs share one policy and one state.
 
 Event policy (also in docs/features.md; every branch is tested):
 
@@ -32,11 +38,11 @@ import os
 import shutil
 from collections import Counter, deque
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from features.definitions import MARKET_TICKER, FeatureDefinition, by_source, select
+from features.definitions import FeatureDefinition, by_source, select
 from features.events import Bar, Event, Filing, MacroObs, Quote, event_from_dict, event_to_dict
 from features.values import FeatureValue
 from ingestion.errors import InputError, NotFoundError
@@ -45,17 +51,28 @@ if TYPE_CHECKING:
     import numpy as np
 
 GAP_DAYS = 5
-QUOTE_BUFFER = 8192  # quotes buffered before a micro-batch is applied (process() ends one)
-SNAPSHOT_FORMAT = 2  # 2: O(1) window state (sums, extremes) replaced full buffers
+DAY_US = 86_400_000_000  # microseconds per day: every stamp is int64 microseconds since 1970
+NAT = -(2**63)  # numpy's NaT as int64: "no value yet"
+BLOCK_WIDTH = 256  # observations per entity in one block: bounds padding and summation error
+RUN_CHUNK = 65_536  # process(): events of one kind converted to arrays at a time
+SNAPSHOT_FORMAT = 3  # 3: window state = the last `window` values; policy state as arrays
+EPOCH = datetime(1970, 1, 1)
+
+
+def stamp_to_python(micros: int, *, daily: bool) -> date:
+    """int64 microseconds since 1970 -> ``date`` (daily sources) or ``datetime`` (quotes)."""
+    when = EPOCH + timedelta(microseconds=int(micros))
+    return when.date() if daily else when
 
 
 class SourceState:
     """Node state and latest values of one source, for a growing set of entities."""
 
-    def __init__(self, definitions: list[FeatureDefinition]) -> None:
+    def __init__(self, definitions: list[FeatureDefinition], *, daily: bool) -> None:
         import numpy as np
 
         self.definitions = definitions
+        self.daily = daily
         self.entities: list[str] = []
         self.index: dict[str, int] = {}
         self.capacity = 16
@@ -63,15 +80,15 @@ class SourceState:
         self.fills: dict[str, float] = {}
         n = len(definitions)
         self.latest = np.full((self.capacity, n), np.nan)
-        # Python date/datetime objects: converting every stamp to datetime64 costs more than
-        # the feature update itself. Snapshots store them as datetime64.
-        self.latest_at = np.full((self.capacity, n), None, dtype=object)
+        self.latest_at = np.full((self.capacity, n), NAT, dtype=np.int64)  # microseconds
         self._rows = np.zeros(0, dtype=np.int64)
+        self._lengths = np.zeros(0, dtype=np.int64)
+        self._width = 1
         self._inputs: dict[str, np.ndarray] = {}
 
     # -- Evaluator protocol (features.expressions) --
     def column(self, name: str) -> np.ndarray:
-        """Input column for the current rows."""
+        """Input column for the current block, (rows, width)."""
         return self._inputs[name]
 
     def state(self, key: str, shape: tuple[int, ...], fill: float) -> np.ndarray:
@@ -84,21 +101,30 @@ class SourceState:
         return self.arrays[key]
 
     def rows(self) -> np.ndarray:
-        """Entity indices of the current rows."""
+        """Entity indices of the current block's rows."""
         return self._rows
 
+    def lengths(self) -> np.ndarray:
+        """Observations held by each row of the current block."""
+        return self._lengths
+
+    def width(self) -> int:
+        """Columns of the current block."""
+        return self._width
+
     # -- engine side --
-    def entity_rows(self, entities: list[str]) -> np.ndarray:
-        """Indices of ``entities``, registering new ones (growing every array)."""
+    def register(self, names: Iterable[str]) -> np.ndarray:
+        """Indices of ``names``, registering new ones (growing every array)."""
         import numpy as np
 
-        for name in entities:
+        names = list(names)
+        for name in names:
             if name not in self.index:
                 self.index[name] = len(self.entities)
                 self.entities.append(name)
         if len(self.entities) > self.capacity:
             self._grow(max(len(self.entities), 2 * self.capacity))
-        return np.fromiter((self.index[e] for e in entities), dtype=np.int64, count=len(entities))
+        return np.array([self.index[e] for e in names], dtype=np.int64)
 
     def _grow(self, capacity: int) -> None:
         import numpy as np
@@ -111,31 +137,111 @@ class SourceState:
         for key, arr in self.arrays.items():
             self.arrays[key] = grown(arr, self.fills[key])
         self.latest = grown(self.latest, np.nan)
-        self.latest_at = grown(self.latest_at, None)
+        self.latest_at = grown(self.latest_at, NAT)
         self.capacity = capacity
 
-    def apply(
-        self, entities: list[str], stamps: np.ndarray, inputs: dict[str, np.ndarray]
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Evaluate every feature for one row per entity (entities unique); return rows, values."""
-        return self.apply_rows(self.entity_rows(entities), stamps, inputs)
+    def apply_events(
+        self,
+        rows: np.ndarray,
+        stamps: np.ndarray,
+        inputs: dict[str, np.ndarray],
+        *,
+        emit: bool = False,
+        grouped: bool = False,
+    ) -> list[FeatureValue]:
+        """Apply observations ``(rows[i], stamps[i], inputs[..][i])``; return values when ``emit``.
 
-    def apply_rows(
-        self, rows: np.ndarray, stamps: np.ndarray, inputs: dict[str, np.ndarray]
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """``apply`` for entity indices already registered (unique)."""
+        Each entity's observations must come in their order (other entities may interleave;
+        ``grouped``: they do not, each entity's are contiguous already). They are laid out as
+        blocks: row = entity, column = its k-th observation here.
+        """
         import numpy as np
 
-        self._rows, self._inputs = rows, inputs
+        out: list[FeatureValue] = []
+        m = len(rows)
+        if m == 0:
+            return out
+        order = np.arange(m) if grouped else np.argsort(rows, kind="stable")
+        r = rows[order]
+        first = np.empty(m, dtype=bool)
+        first[0] = True
+        np.not_equal(r[1:], r[:-1], out=first[1:])
+        starts = np.flatnonzero(first)
+        if len(starts) == m:  # one observation per entity: one column
+            ones = np.ones(m, dtype=np.int64)
+            block = {k: v[order, None] for k, v in inputs.items()}
+            self._block(r, ones, stamps[order, None], block, emit, out)
+            return out
+        counts = np.diff(np.append(starts, m))
+        group = np.cumsum(first) - 1
+        rank = np.arange(m) - starts[group]
+        longest = int(counts.max())
+        for lo in range(0, longest, BLOCK_WIDTH):
+            width = min(BLOCK_WIDTH, longest - lo)
+            if lo == 0 and width == longest:
+                bi, bj, src, active = group, rank, order, slice(None)
+            else:
+                active = counts > lo  # type: ignore[assignment]
+                take = (rank >= lo) & (rank < lo + width)
+                bi = (np.cumsum(active) - 1)[group[take]]
+                bj, src = rank[take] - lo, order[take]
+            n = len(starts[active])
+            block = {}
+            for key, values in inputs.items():
+                mat = np.full((n, width), np.nan)
+                mat[bi, bj] = values[src]
+                block[key] = mat
+            when = np.full((n, width), NAT, dtype=np.int64)
+            when[bi, bj] = stamps[src]
+            lengths = np.minimum(counts[active] - lo, width)
+            self._block(r[starts[active]], lengths, when, block, emit, out)
+        return out
+
+    def _block(
+        self,
+        rows: np.ndarray,
+        lengths: np.ndarray,
+        stamps: np.ndarray,
+        inputs: dict[str, np.ndarray],
+        emit: bool,
+        out: list[FeatureValue],
+    ) -> None:
+        """Evaluate every feature on one block and publish the last finite value of each."""
+        import numpy as np
+
+        n, width = stamps.shape
+        self._rows, self._lengths, self._inputs, self._width = rows, lengths, inputs, width
         memo: dict[str, np.ndarray] = {}
-        values = np.column_stack([d.expr.evaluate(self, memo) for d in self.definitions])
-        values[~np.isfinite(values)] = np.nan
-        ok = ~np.isnan(values)
-        if ok.any():
-            r, c = np.nonzero(ok)
-            self.latest[rows[r], c] = values[r, c]
-            self.latest_at[rows[r], c] = stamps[r]
-        return rows, values
+        values = np.stack([d.expr.evaluate(self, memo) for d in self.definitions], axis=2)
+        ok = np.isfinite(values)
+        if width > 1:
+            ok &= (np.arange(width) < lengths[:, None])[:, :, None]
+            backwards = ok[:, ::-1, :]
+            last = width - 1 - backwards.argmax(axis=1)  # (rows, features)
+            r, c = np.nonzero(backwards.any(axis=1))
+            t = last[r, c]
+        else:
+            r, c = np.nonzero(ok[:, 0, :])
+            t = np.zeros(len(r), dtype=np.int64)
+        self.latest[rows[r], c] = values[r, t, c]
+        self.latest_at[rows[r], c] = stamps[r, t]
+        if emit:
+            defs = self.definitions
+            when: dict[int, date] = {}
+            for ri, ti, ci in zip(*np.nonzero(ok), strict=True):
+                s = int(stamps[ri, ti])
+                if s not in when:
+                    when[s] = stamp_to_python(s, daily=self.daily)
+                d = defs[ci]
+                out.append(
+                    FeatureValue(
+                        self.entities[rows[ri]],
+                        d.name,
+                        d.version,
+                        when[s],
+                        float(values[ri, ti, ci]),
+                    )
+                )
 
 
 class StreamingEngine:
@@ -156,7 +262,9 @@ class StreamingEngine:
         """
         self.definitions = select(names)
         self.universe = set(universe) if universe is not None else None
-        self.sources = {s: SourceState(d) for s, d in by_source(self.definitions).items()}
+        self.sources = {
+            s: SourceState(d, daily=s != "quotes") for s, d in by_source(self.definitions).items()
+        }
         self.macro_series = sorted(
             set().union(*(d.expr.inputs() for d in self.definitions if d.source == "macro"))
         )
@@ -166,15 +274,11 @@ class StreamingEngine:
         self.stats: Counter[str] = Counter()
         self.rejected: deque[tuple[str, dict[str, object]]] = deque(maxlen=100)
         self.open_date: dict[str, date | None] = {"bars": None, "filings": None, "macro": None}
-        self.pending_bars: dict[str, Bar] = {}
         self.pending_filings: dict[tuple[str, date, str], Filing] = {}
         self.pending_macro: dict[str, MacroObs] = {}
-        self.last_bar: dict[str, Bar] = {}
-        self.last_quote: dict[str, Quote] = {}
         self.last_macro: dict[str, MacroObs] = {}
         self.items: dict[str, dict[date, dict[str, float]]] = {}
         self.market_prev: float | None = None
-        self._round: list[Quote] = []
         self._emit: list[FeatureValue] | None = None
 
     # ---------------------------------------------------------------- public API
@@ -182,29 +286,57 @@ class StreamingEngine:
         """Apply events in arrival order; return the values they produced when ``emit``.
 
         Values of a daily source appear when its date closes (a later date arrives or
-        ``flush()``); quote values appear at the end of this call at the latest.
+        ``flush()``); quote values appear when this call returns at the latest.
         """
+        from features.columnar import (
+            bars_to_arrays,
+            process_bar_arrays,
+            process_quote_arrays,
+            quotes_to_arrays,
+        )
+
         self._emit = [] if emit else None
+        run: list[Any] = []
+        kind: type | None = None
+
+        def drain() -> None:
+            if not run:
+                return
+            if kind is Bar:
+                got = process_bar_arrays(self, *bars_to_arrays(run), emit=emit)
+            else:
+                got = process_quote_arrays(self, *quotes_to_arrays(run), emit=emit)
+            if self._emit is not None:
+                self._emit.extend(got)
+            run.clear()
+
         for event in events:
-            if isinstance(event, Quote):
-                self._on_quote(event)
-            elif isinstance(event, Bar):
-                self._on_bar(event)
-            elif isinstance(event, Filing):
+            if isinstance(event, Bar | Quote):
+                if type(event) is not kind or len(run) >= RUN_CHUNK:
+                    drain()
+                    kind = type(event)
+                run.append(event)
+                continue
+            drain()
+            kind = None
+            if isinstance(event, Filing):
                 self._on_filing(event)
             elif isinstance(event, MacroObs):
                 self._on_macro(event)
             else:
                 raise InputError(f"not an event: {event!r}", hint="pass Bar/Quote/Filing/MacroObs")
-        self._close_round()
+        drain()
         out, self._emit = self._emit or [], None
         return out
 
     def flush(self, *, emit: bool = False) -> list[FeatureValue]:
         """Close every open date and apply everything buffered."""
+        from features.columnar import flush_bars
+
         self._emit = [] if emit else None
-        self._close_round()
-        self._close_bars()
+        values = flush_bars(self, emit=emit)
+        if self._emit is not None:
+            self._emit.extend(values)
         self._close_filings()
         self._close_macro()
         out, self._emit = self._emit or [], None
@@ -223,9 +355,7 @@ class StreamingEngine:
             for col, d in enumerate(source.definitions):
                 if (wanted and d.name not in wanted) or np.isnan(source.latest[row, col]):
                     continue
-                as_of = source.latest_at[row, col]
-                if isinstance(as_of, np.datetime64):  # stored by the columnar quote path
-                    as_of = as_of.astype("datetime64[us]").astype(datetime)
+                as_of = stamp_to_python(int(source.latest_at[row, col]), daily=source.daily)
                 out.append(
                     FeatureValue(entity, d.name, d.version, as_of, float(source.latest[row, col]))
                 )
@@ -235,6 +365,13 @@ class StreamingEngine:
         """Every entity with state, sorted."""
         return sorted(set().union(*(s.index for s in self.sources.values())))
 
+    @property
+    def pending_bars(self) -> dict[str, Bar]:
+        """Bars of the open date, buffered until it closes (by ticker)."""
+        from features.columnar import pending_bars
+
+        return pending_bars(self)
+
     # ---------------------------------------------------------------- policy helpers
     def _reject(self, reason: str, event: Event) -> None:
         self.stats[reason] += 1
@@ -243,130 +380,19 @@ class StreamingEngine:
     def _known(self, ticker: str) -> bool:
         return self.universe is None or ticker in self.universe
 
-    def _emit_values(
-        self, source: str, entities: list[str], stamps: list[Any], values: np.ndarray
+    def _apply_one_date(
+        self, source: str, entities: list[str], day: date, inputs: dict[str, list[float]]
     ) -> None:
-        if self._emit is None:
-            return
+        """Apply one observation per entity, all dated ``day`` (filings, macro)."""
         import numpy as np
 
-        defs = self.sources[source].definitions
-        for r, c in zip(*np.nonzero(~np.isnan(values)), strict=True):
-            d = defs[c]
-            self._emit.append(
-                FeatureValue(entities[r], d.name, d.version, stamps[r], float(values[r, c]))
-            )
-
-    # ---------------------------------------------------------------- quotes
-    def _on_quote(self, q: Quote) -> None:
-        if "quotes" not in self.sources:
-            return
-        if not self._known(q.ticker):
-            return self._reject("unknown_entity", q)
-        numbers = (q.bid, q.ask, q.bid_size, q.ask_size)
-        if not all(math.isfinite(x) for x in numbers) or q.bid <= 0 or q.ask < q.bid:
-            return self._reject("invalid", q)
-        if q.bid_size < 0 or q.ask_size < 0:
-            return self._reject("invalid", q)
-        last = self.last_quote.get(q.ticker)  # the last accepted quote (applied or buffered)
-        if last is not None and q.ts <= last.ts:
-            if q.ts < last.ts:
-                return self._reject("late", q)
-            return self._reject("duplicate" if q == last else "conflict", q)
-        self.last_quote[q.ticker] = q
-        self._round.append(q)
-        self.stats["accepted"] += 1
-        if len(self._round) >= QUOTE_BUFFER:
-            self._close_round()
-
-    def _close_round(self) -> None:
-        """Apply buffered quotes: round k holds each ticker's k-th buffered quote.
-
-        Quote features are per ticker, so applying rounds in order keeps each ticker's order
-        while letting numpy update many tickers at once (the micro-batch).
-        """
-        if not self._round:
-            return
-        import numpy as np
-
-        buffered, self._round = self._round, []
-        rounds: list[list[Quote]] = []
-        seen: dict[str, int] = {}
-        for q in buffered:
-            k = seen.get(q.ticker, 0)
-            seen[q.ticker] = k + 1
-            if k == len(rounds):
-                rounds.append([])
-            rounds[k].append(q)
-        for quotes in rounds:
-            inputs = {
-                "bid": np.array([q.bid for q in quotes]),
-                "ask": np.array([q.ask for q in quotes]),
-                "bid_size": np.array([q.bid_size for q in quotes]),
-                "ask_size": np.array([q.ask_size for q in quotes]),
-            }
-            stamps = [q.ts for q in quotes]
-            names = [q.ticker for q in quotes]
-            _, values = self.sources["quotes"].apply(names, np.array(stamps, dtype=object), inputs)
-            self._emit_values("quotes", names, stamps, values)
-
-    # ---------------------------------------------------------------- bars
-    def _on_bar(self, b: Bar) -> None:
-        if "bars" not in self.sources:
-            return
-        if not self._known(b.ticker):
-            return self._reject("unknown_entity", b)
-        if not (math.isfinite(b.adj_close) and b.adj_close > 0):
-            return self._reject("invalid", b)
-        open_date = self.open_date["bars"]
-        last = self.last_bar.get(b.ticker)
-        if open_date is not None and b.date < open_date:
-            return self._reject("duplicate" if b == last else "late", b)
-        if open_date is not None and b.date == open_date:
-            seen = self.pending_bars.get(b.ticker)
-            if seen is None and last is not None and last.date == b.date:
-                seen = last  # applied already (the date was flushed)
-            if seen is not None:
-                return self._reject("duplicate" if b == seen else "conflict", b)
-        else:
-            self._close_bars()
-            self.open_date["bars"] = b.date
-        previous = self.last_bar.get(b.ticker)  # after the close above: the bar before this one
-        if previous is not None and (b.date - previous.date).days > GAP_DAYS:
-            self.stats["gaps"] += 1
-        self.pending_bars[b.ticker] = b
-        self.stats["accepted"] += 1
-
-    def _close_bars(self) -> None:
-        if not self.pending_bars:
-            return
-        import numpy as np
-
-        bars = sorted(self.pending_bars.values(), key=lambda b: b.ticker)
-        self.pending_bars = {}
-        market = next((b for b in bars if b.ticker == MARKET_TICKER), None)
-        market_return = math.nan
-        if market is not None:
-            if self.market_prev is not None:
-                market_return = math.log(market.adj_close / self.market_prev)
-            self.market_prev = market.adj_close
-
-        def raw(b: Bar, value: float | None) -> float:
-            # An index's close x volume is not a dollar amount (same rule as the batch query).
-            return math.nan if value is None or b.ticker.startswith("^") else value
-
-        inputs = {
-            "adj_close": np.array([b.adj_close for b in bars]),
-            "close": np.array([raw(b, b.close) for b in bars]),
-            "volume": np.array([raw(b, b.volume) for b in bars]),
-            "market_log_return": np.full(len(bars), market_return),
-        }
-        for b in bars:
-            self.last_bar[b.ticker] = b
-        stamps = [b.date for b in bars]
-        names = [b.ticker for b in bars]
-        _, values = self.sources["bars"].apply(names, np.array(stamps, dtype=object), inputs)
-        self._emit_values("bars", names, stamps, values)
+        state = self.sources[source]
+        rows = state.register(entities)
+        stamps = np.full(len(rows), _day_us(day), dtype=np.int64)
+        arrays = {k: np.asarray(v, dtype=np.float64) for k, v in inputs.items()}
+        values = state.apply_events(rows, stamps, arrays, emit=self._emit is not None)
+        if self._emit is not None:
+            self._emit.extend(values)
 
     # ---------------------------------------------------------------- filings
     def _on_filing(self, f: Filing) -> None:
@@ -397,8 +423,6 @@ class StreamingEngine:
     def _close_filings(self) -> None:
         if not self.pending_filings:
             return
-        import numpy as np
-
         filed = list(self.pending_filings.values())
         self.pending_filings = {}
         for f in filed:
@@ -408,13 +432,8 @@ class StreamingEngine:
         for t in tickers:
             periods = self.items[t]
             rows.append(periods[max(periods)])  # the latest period known at this filing date
-        inputs = {
-            item: np.array([row.get(item, math.nan) for row in rows]) for item in self.filing_items
-        }
-        day = filed[0].filing_date
-        stamps = [day] * len(tickers)
-        _, values = self.sources["filings"].apply(tickers, np.array(stamps, dtype=object), inputs)
-        self._emit_values("filings", tickers, stamps, values)
+        inputs = {item: [row.get(item, math.nan) for row in rows] for item in self.filing_items}
+        self._apply_one_date("filings", tickers, filed[0].filing_date, inputs)
 
     # ---------------------------------------------------------------- macro
     def _on_macro(self, m: MacroObs) -> None:
@@ -443,22 +462,14 @@ class StreamingEngine:
     def _close_macro(self) -> None:
         if not self.pending_macro:
             return
-        import numpy as np
-
         from features.definitions import MACRO_ENTITY
 
         observed = dict(self.pending_macro)
         self.pending_macro = {}
         self.last_macro.update(observed)
-        inputs = {
-            s: np.array([observed[s].value if s in observed else math.nan])
-            for s in self.macro_series
-        }
+        inputs = {s: [observed[s].value if s in observed else math.nan] for s in self.macro_series}
         day = next(iter(observed.values())).date
-        _, values = self.sources["macro"].apply(
-            [MACRO_ENTITY], np.array([day], dtype=object), inputs
-        )
-        self._emit_values("macro", [MACRO_ENTITY], [day], values)
+        self._apply_one_date("macro", [MACRO_ENTITY], day, inputs)
 
     # ---------------------------------------------------------------- snapshot / restore
     def snapshot(self, directory: Path) -> Path:
@@ -469,7 +480,6 @@ class StreamingEngine:
         """
         import numpy as np
 
-        self._close_round()
         directory = Path(directory)
         directory.parent.mkdir(parents=True, exist_ok=True)
         tmp = directory.with_name(directory.name + f".tmp{os.getpid()}")
@@ -482,20 +492,7 @@ class StreamingEngine:
             for i, key in enumerate(keys):
                 arrays[f"{name}_{i}"] = src.arrays[key]
             arrays[f"{name}_latest"] = src.latest
-            arrays[f"{name}_latest_at"] = (
-                np.array(
-                    [
-                        [
-                            np.datetime64(v, "us") if v is not None else np.datetime64("NaT")
-                            for v in row
-                        ]
-                        for row in src.latest_at
-                    ],
-                    dtype="datetime64[us]",
-                )
-                .reshape(src.latest_at.shape)
-                .astype("int64")
-            )
+            arrays[f"{name}_latest_at"] = src.latest_at
             sources_meta[name] = {
                 "entities": src.entities,
                 "capacity": src.capacity,
@@ -503,16 +500,7 @@ class StreamingEngine:
                 "fills": [src.fills[k] for k in keys],
             }
         np.savez(tmp / "state.npz", **arrays)  # type: ignore[arg-type]
-        pending: list[Event] = [
-            *self.pending_bars.values(),
-            *self.pending_filings.values(),
-            *self.pending_macro.values(),
-        ]
-        last: list[Event] = [
-            *self.last_bar.values(),
-            *self.last_quote.values(),
-            *self.last_macro.values(),
-        ]
+        pending: list[Event] = [*self.pending_filings.values(), *self.pending_macro.values()]
         meta = {
             "format": SNAPSHOT_FORMAT,
             "versions": {d.name: d.version for d in self.definitions},
@@ -522,7 +510,7 @@ class StreamingEngine:
             "rejected": [[reason, event] for reason, event in self.rejected],
             "open_date": {k: v.isoformat() if v else None for k, v in self.open_date.items()},
             "pending": [event_to_dict(e) for e in pending],
-            "last": [event_to_dict(e) for e in last],
+            "last": [event_to_dict(e) for e in self.last_macro.values()],
             "items": {
                 t: {p.isoformat(): items for p, items in periods.items()}
                 for t, periods in self.items.items()
@@ -572,7 +560,7 @@ class StreamingEngine:
                     src.arrays[key] = data[f"{name}_{i}"].copy()
                     src.fills[key] = fill
                 src.latest = data[f"{name}_latest"].copy()
-                src.latest_at = _stamps_from(data[f"{name}_latest_at"], quotes=name == "quotes")
+                src.latest_at = data[f"{name}_latest_at"].copy()
         engine.stats = Counter(meta["stats"])
         engine.rejected.extend((reason, event) for reason, event in meta["rejected"])
         engine.open_date = {
@@ -580,19 +568,13 @@ class StreamingEngine:
         }
         for data_event in meta["pending"]:
             e = event_from_dict(data_event)
-            if isinstance(e, Bar):
-                engine.pending_bars[e.ticker] = e
-            elif isinstance(e, Filing):
+            if isinstance(e, Filing):
                 engine.pending_filings[(e.ticker, e.period_end, e.item)] = e
             elif isinstance(e, MacroObs):
                 engine.pending_macro[e.series] = e
         for data_event in meta["last"]:
             e = event_from_dict(data_event)
-            if isinstance(e, Bar):
-                engine.last_bar[e.ticker] = e
-            elif isinstance(e, Quote):
-                engine.last_quote[e.ticker] = e
-            elif isinstance(e, MacroObs):
+            if isinstance(e, MacroObs):
                 engine.last_macro[e.series] = e
         engine.items = {
             t: {date.fromisoformat(p): dict(items) for p, items in periods.items()}
@@ -606,13 +588,6 @@ class StreamingEngine:
         return [fv.to_dict() for entity in self.entities() for fv in self.latest(entity)]
 
 
-def _stamps_from(micros: np.ndarray, *, quotes: bool) -> np.ndarray:
-    """int64 microseconds (NaT = missing) -> object array of datetime (quotes) or date."""
-    import numpy as np
-
-    out = np.full(micros.shape, None, dtype=object)
-    stamps = micros.astype("datetime64[us]")
-    for index in zip(*np.nonzero(~np.isnat(stamps)), strict=True):
-        value = stamps[index].astype(datetime)
-        out[index] = value if quotes else value.date()
-    return out
+def _day_us(day: date) -> int:
+    """A date as int64 microseconds since 1970 (midnight)."""
+    return (day.toordinal() - 719_163) * DAY_US
