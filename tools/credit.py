@@ -17,7 +17,7 @@ import numpy as np
 from tools import inputs, merton, scorecard
 from tools.determinism import deterministic
 from tools.errors import InsufficientData, UnknownEntity
-from tools.registry import ModelRegistry, ModelVersion, TrainedModel, code_version
+from tools.registry import ModelRegistry, TrainedModel, code_version
 from tools.requests import PDRequest, parse_request
 
 NAME = "pd"
@@ -48,13 +48,6 @@ def _code_version() -> str:
     )
 
 
-def resolve_version(registry: ModelRegistry, replay_version: str | None) -> ModelVersion:
-    """The approved version, or (trail replay only) the logged version (``V`` or ``pd@V``)."""
-    if not replay_version:
-        return registry.approved(NAME)
-    return registry.get(NAME, replay_version.removeprefix(f"{NAME}@"))
-
-
 @deterministic
 def default_probability(
     con: Any,
@@ -72,7 +65,7 @@ def default_probability(
     the validated range are listed in ``out_of_domain``.
     """
     req = parse_request(PDRequest, request)
-    mv = resolve_version(registry, replay_version)
+    mv = registry.in_use(NAME, replay_version)
     art = registry.artefact(mv)
     if req.kind == "issuer":
         body = _issuer_pd(con, art, req)

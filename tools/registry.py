@@ -270,6 +270,15 @@ class ModelRegistry:
             )
         return current[-1]
 
+    def in_use(self, name: str, replay_version: str | None = None) -> ModelVersion:
+        """The approved version of ``name``, or (trail replay only) the logged one.
+
+        ``replay_version`` is ``V`` or ``NAME@V`` as the answer trail logged it.
+        """
+        if not replay_version:
+            return self.approved(name)
+        return self.get(name, replay_version.removeprefix(f"{name}@"))
+
     def artefact(self, mv: ModelVersion) -> dict[str, Any]:
         """The fitted parameters of ``mv``, checked against the sha256 recorded at registration."""
         path = self.artefacts / mv.name / f"{mv.version}.json"

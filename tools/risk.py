@@ -20,7 +20,7 @@ import numpy as np
 from tools import backtest, inputs, risk_math
 from tools.determinism import deterministic
 from tools.errors import InsufficientData
-from tools.registry import ModelRegistry, ModelVersion, TrainedModel, code_version
+from tools.registry import ModelRegistry, TrainedModel, code_version
 from tools.requests import RiskRequest, parse_request
 
 NAME = "risk"
@@ -52,13 +52,6 @@ def _code_version() -> str:
     )
 
 
-def resolve_version(registry: ModelRegistry, replay_version: str | None) -> ModelVersion:
-    """The approved version, or (trail replay only) the logged version (``V`` or ``risk@V``)."""
-    if not replay_version:
-        return registry.approved(NAME)
-    return registry.get(NAME, replay_version.removeprefix(f"{NAME}@"))
-
-
 @deterministic
 def risk_metrics(
     con: Any,
@@ -76,7 +69,7 @@ def risk_metrics(
     ``replay_version`` is for replaying a logged answer only; agents never choose versions.
     """
     req = parse_request(RiskRequest, request)
-    mv = resolve_version(registry, replay_version)
+    mv = registry.in_use(NAME, replay_version)
     art = registry.artefact(mv)
     records: list[dict[str, Any]] = []
     target, weights, market_values = _target(con, req, records)
