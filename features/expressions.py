@@ -51,25 +51,26 @@ class SqlCompiler(Protocol):
 class Evaluator(Protocol):
     """What a node needs from the streaming evaluator (see ``features.streaming``).
 
-    A batch is a block: row i holds the next ``lengths()[i]`` observations of entity
-    ``rows()[i]`` in columns ``0 .. lengths()[i] - 1``, oldest first; cells past a row's length
-    are padding (missing inputs) whose values are ignored and must not reach the state.
+    A batch is a block, time-major: column j holds the next ``lengths()[j]`` observations of
+    entity ``rows()[j]`` in block rows ``0 .. lengths()[j] - 1``, oldest first; cells past an
+    entity's length are padding (missing inputs) whose values are ignored and must not reach
+    the state. Time-major keeps every step along time a contiguous vector over the entities.
     """
 
     def column(self, name: str) -> np.ndarray:
-        """Input column ``name`` for the block, shape (rows, width)."""
+        """Input column ``name`` for the block, shape (width, entities)."""
 
     def state(self, key: str, shape: tuple[int, ...], fill: float) -> np.ndarray:
         """State array of node ``key`` for every entity (first axis = entity)."""
 
     def rows(self) -> np.ndarray:
-        """Entity indices of the block's rows (unique)."""
+        """Entity indices of the block's columns (unique)."""
 
     def lengths(self) -> np.ndarray:
-        """Observations held by each row of the block (1 .. width)."""
+        """Observations held for each entity of the block (1 .. width)."""
 
     def width(self) -> int:
-        """Columns of the block."""
+        """Observations per entity the block has room for (its first axis)."""
 
 
 class Node:
@@ -173,7 +174,7 @@ class Const(Node):
     def _evaluate(self, ev: Evaluator, memo: dict[str, np.ndarray]) -> np.ndarray:
         import numpy as np
 
-        return np.full((len(ev.rows()), ev.width()), self.value)
+        return np.full((ev.width(), len(ev.rows())), self.value)
 
 
 def _max_lookback(*values: int | None) -> int | None:
@@ -302,9 +303,9 @@ class Lag(Node):
         prev = ev.state(self.cached_key, (), np.nan)
         rows = ev.rows()
         out = np.empty_like(x)
-        out[:, 0] = prev[rows]
-        out[:, 1:] = x[:, :-1]
-        prev[rows] = _last_valid(ev, x)
+        out[0] = prev[rows]
+        out[1:] = x[:-1]
+        prev[rows] = _at_last(ev, x)
         return out
 
 
@@ -342,87 +343,276 @@ class Rolling(Node):
 
     def _evaluate(self, ev: Evaluator, memo: dict[str, np.ndarray]) -> np.ndarray:
         x = self.arg.evaluate(ev, memo)
-        z = _history(ev, self.cached_key, self.window, x)
+        step = {"mean": self._step_running, "sum": self._step_running, "std": self._step_std}
+        if _stepwise_is_cheaper(x, self.window):
+            return _stepwise(ev, x, step.get(self.kind, self._step_extreme))
+        z = _history(ev, self.cached_key, self.window, x, [""])[""]
         if self.kind in ("mean", "sum"):
-            return self._running(z)
+            return self._running(ev, z)
         if self.kind in ("max", "min"):
-            return self._extreme(z)
-        return self._std(z)
+            return self._extreme(ev, z)
+        return self._std(ev, z)
 
-    def _std(self, z: np.ndarray) -> np.ndarray:
-        """Sample std of every window of ``z`` (history + block) from sums of ``z - shift``.
-
-        The shift is the row's first present value, so the sums stay near the spread of the data
-        rather than its level (no cancellation for prices far from zero). A window whose values
-        are all equal is exactly zero, as in the batch (the sums alone would leave ~1e-16).
-        """
-        import numpy as np
-
-        w = self.window
-        present = ~np.isnan(z)
-        shift = z[np.arange(len(z)), present.argmax(axis=1)]
-        with np.errstate(all="ignore"):
-            d = np.where(present, z - shift[:, None], 0.0)
-        (s1, s2), n = _window_sums([d, d * d], present, w)
-        # Equal run: the window's first value is present and every later one equals the one
-        # before it (a "break" is a missing value or a change).
-        breaks = np.ones(z.shape)
-        breaks[:, 1:] = ~(present[:, 1:] & (z[:, 1:] == z[:, :-1]))
-        runs = np.cumsum(breaks, axis=1)
-        stop = z.shape[1] - w + 1
-        flat = present[:, 1:stop] & (runs[:, w:] == runs[:, 1:stop])
-        with np.errstate(all="ignore"):
-            var = np.maximum((s2 - s1 * s1 / n) / (n - 1), 0.0)
-            out = np.sqrt(np.where(flat, 0.0, var))
-        return np.where((n >= self.min_periods) & (n > 1), out, np.nan)
-
-    def _extreme(self, z: np.ndarray) -> np.ndarray:
-        """Rolling max/min of every window of ``z`` (history + block), exactly, O(1) per row."""
-        import numpy as np
-
-        present = ~np.isnan(z)
-        _, n = _window_sums([], present, self.window)
-        best = _sliding_extreme(z, self.window, np.fmax if self.kind == "max" else np.fmin)
-        return np.where(n >= self.min_periods, best, np.nan)
-
-    def _running(self, z: np.ndarray) -> np.ndarray:
+    # Whole block at once (many observations per entity): windows as slices of history + block.
+    def _running(self, ev: Evaluator, z: np.ndarray) -> np.ndarray:
         """Mean/sum of every window of ``z`` (history + block) from cumulative sums."""
         import numpy as np
 
         present = ~np.isnan(z)
         (total,), n = _window_sums([np.where(present, z, 0.0)], present, self.window)
+        _store_sums(ev, self.cached_key, [total], n)
+        return self._mean_or_sum(total, n)
+
+    def _std(self, ev: Evaluator, z: np.ndarray) -> np.ndarray:
+        """Sample std of every window of ``z`` (history + block) from sums of ``z - shift``.
+
+        The shift is the entity's first present value here, so the sums stay near the spread of
+        the data rather than its level (no cancellation for prices far from zero). A window whose
+        values are all equal is exactly zero, as in the batch (the sums alone would leave ~1e-16).
+        """
+        import numpy as np
+
+        key, w = self.cached_key, self.window
+        present = ~np.isnan(z)
+        at = np.arange(z.shape[1])
+        shift = z[present.argmax(axis=0), at]
+        ev.state(key + "#shift", (), np.nan)[ev.rows()] = shift
+        with np.errstate(all="ignore"):
+            d = np.where(present, z - shift, 0.0)
+        (s1, s2), n = _window_sums([d, d * d], present, w)
+        _store_sums(ev, key, [s1, s2], n)
+        # Equal run: the window's first value is present and every later one equals the one
+        # before it (a "break" is a missing value or a change).
+        brk = np.ones(z.shape, dtype=bool)
+        brk[1:] = ~(present[1:] & (z[1:] == z[:-1]))
+        runs = np.cumsum(brk, axis=0)
+        stop = len(z) - w + 1
+        flat = present[1:stop] & (runs[w:] == runs[1:stop])
+        # The run length at each entity's last observation carries over to the next batch.
+        end = w + ev.lengths() - 1
+        steps = np.arange(len(z))[:, None]
+        start = np.where(brk & (steps <= end), steps, 0).max(axis=0)
+        run = np.where(present[end, at], np.minimum(end - start + 1, w), 0)
+        ev.state(key + "#run", (), 0.0)[ev.rows()] = run
+        return self._finish_std(s1, s2, n, flat)
+
+    def _extreme(self, ev: Evaluator, z: np.ndarray) -> np.ndarray:
+        """Rolling max/min of every window of ``z`` (history + block), exactly."""
+        import numpy as np
+
+        present = ~np.isnan(z)
+        _, n = _window_sums([], present, self.window)
+        best = _sliding_extreme(z, self.window, np.fmax if self.kind == "max" else np.fmin)
+        _store_sums(ev, self.cached_key, [], n)
+        ev.state(self.cached_key + "#best", (), np.nan)[ev.rows()] = _at_last(ev, best)
+        return np.where(n >= self.min_periods, best, np.nan)
+
+    # One observation per entity at a time, O(1): running sums, the value leaving the window
+    # read from the ring of the last ``window`` values.
+    def _step_running(self, ev: Evaluator, rows: np.ndarray, x: np.ndarray) -> np.ndarray:
+        import numpy as np
+
+        old = _ring_push(ev, self.cached_key, self.window, rows, {"": x})[""]
+        new_in, old_in = ~np.isnan(x), ~np.isnan(old)
+        (total,), n = _step_sums(
+            ev, self.cached_key, rows, [np.where(new_in, x, 0.0)], [np.where(old_in, old, 0.0)],
+            new_in, old_in,
+        )  # fmt: skip
+        return self._mean_or_sum(total, n)
+
+    def _step_std(self, ev: Evaluator, rows: np.ndarray, x: np.ndarray) -> np.ndarray:
+        import numpy as np
+
+        key, w = self.cached_key, self.window
+        ring = ev.state(key + "#hist", (w,), np.nan)
+        prev = ring[rows, (ev.state(key + "#pos", (), 0.0)[rows].astype(np.int64) - 1) % w]
+        old = _ring_push(ev, key, w, rows, {"": x})[""]
+        new_in, old_in = ~np.isnan(x), ~np.isnan(old)
+        shift = ev.state(key + "#shift", (), np.nan)
+        k = shift[rows]
+        k = np.where(np.isnan(k) & new_in, x, k)
+        shift[rows] = k
+        with np.errstate(all="ignore"):
+            d_new = np.where(new_in, x - k, 0.0)
+            d_old = np.where(old_in, old - k, 0.0)
+        (s1, s2), n = _step_sums(
+            ev, key, rows, [d_new, d_new * d_new], [d_old, d_old * d_old], new_in, old_in
+        )
+        run = ev.state(key + "#run", (), 0.0)
+        run_now = np.where(new_in, np.where(x == prev, run[rows] + 1, 1.0), 0.0)
+        run[rows] = np.minimum(run_now, w)
+        return self._finish_std(s1, s2, n, run_now >= w)
+
+    def _step_extreme(self, ev: Evaluator, rows: np.ndarray, x: np.ndarray) -> np.ndarray:
+        """The extreme is ``better(extreme, x)`` unless the value leaving was it: then rescan."""
+        import numpy as np
+
+        key = self.cached_key
+        better = np.fmax if self.kind == "max" else np.fmin
+        old = _ring_push(ev, key, self.window, rows, {"": x})[""]
+        _, n = _step_sums(ev, key, rows, [], [], ~np.isnan(x), ~np.isnan(old))
+        best = ev.state(key + "#best", (), np.nan)
+        cur = best[rows]
+        rescan = old == cur  # NaN never equals: a missing value leaving changes nothing
+        cur = better(cur, x)
+        if rescan.any():
+            with np.errstate(all="ignore"):
+                ring = ev.state(key + "#hist", (self.window,), np.nan)
+                cur[rescan] = better.reduce(ring[rows[rescan]], axis=1)
+        best[rows] = cur
+        return np.where(n >= self.min_periods, cur, np.nan)
+
+    def _mean_or_sum(self, total: np.ndarray, n: np.ndarray) -> np.ndarray:
+        import numpy as np
+
         if self.kind == "mean":
             with np.errstate(all="ignore"):
                 total = total / n
         return np.where(n >= self.min_periods, total, np.nan)
 
+    def _finish_std(
+        self, s1: np.ndarray, s2: np.ndarray, n: np.ndarray, flat: np.ndarray
+    ) -> np.ndarray:
+        import numpy as np
 
-def _last_valid(ev: Evaluator, x: np.ndarray) -> np.ndarray:
-    """Each row's value at its last observation of the block."""
+        with np.errstate(all="ignore"):
+            var = np.maximum((s2 - s1 * s1 / n) / (n - 1), 0.0)
+            out = np.sqrt(np.where(flat, 0.0, var))
+        return np.where((n >= self.min_periods) & (n > 1), out, np.nan)
+
+
+def _stepwise_is_cheaper(x: np.ndarray, window: int) -> bool:
+    """A few observations per entity: O(1) steps beat recomputing windows of ``window``."""
+    return len(x) * 4 <= window
+
+
+def _stepwise(ev: Evaluator, x: np.ndarray, step: object) -> np.ndarray:
+    """Apply ``step(ev, rows, values)`` to the block one observation per entity at a time."""
     import numpy as np
 
-    return x[np.arange(len(x)), ev.lengths() - 1]
+    rows, lengths = ev.rows(), ev.lengths()
+    out = np.full(x.shape[:2], np.nan)
+    out[0] = step(ev, rows, x[0])  # type: ignore[operator]
+    for t in range(1, len(x)):
+        live = lengths > t
+        out[t, live] = step(ev, rows[live], x[t, live])  # type: ignore[operator]
+    return out
 
 
-def _history(ev: Evaluator, key: str, window: int, x: np.ndarray) -> np.ndarray:
-    """``x`` behind each row's last ``window`` values before the block: (rows, window + width).
+def _ring_push(
+    ev: Evaluator, key: str, window: int, rows: np.ndarray, values: dict[str, np.ndarray]
+) -> dict[str, np.ndarray]:
+    """Write one value per entity into each ring ``key + suffix``; return the values leaving."""
+    import numpy as np
 
-    Older values are NaN where the entity has fewer. The state keeps the last ``window`` values
-    (oldest first), so every window of the block is a slice of the result and the sums are
-    recomputed from exact stored values each batch (no rounding builds up over a stream).
+    pos = ev.state(key + "#pos", (), 0.0)
+    slot = pos[rows].astype(np.int64)
+    old = {}
+    for suffix, x in values.items():
+        ring = ev.state(key + suffix + "#hist", (window,), np.nan)
+        old[suffix] = ring[rows, slot]
+        ring[rows, slot] = x
+    pos[rows] = (slot + 1) % window
+    return old
+
+
+def _neumaier(s: np.ndarray, c: np.ndarray, term: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``s + term`` with Neumaier's compensation accumulated in ``c``."""
+    import numpy as np
+
+    t = s + term
+    return t, c + np.where(np.abs(s) >= np.abs(term), (s - t) + term, (term - t) + s)
+
+
+def _step_sums(
+    ev: Evaluator,
+    key: str,
+    rows: np.ndarray,
+    new: list[np.ndarray],
+    old: list[np.ndarray],
+    new_in: np.ndarray,
+    old_in: np.ndarray,
+) -> tuple[list[np.ndarray], np.ndarray]:
+    """Window sums of each term after one value enters and one leaves, and their count.
+
+    Neumaier compensation keeps the error near one rounding of the window sum however many
+    values have passed through (within the parity tolerance).
     """
     import numpy as np
 
-    buf = ev.state(key + "#hist", (window,), np.nan)
+    m = len(new)
+    sums = ev.state(key + "#sums", (m + 1,), 0.0)
+    comp = ev.state(key + "#comp", (m,), 0.0)
+    s = sums[rows]
+    n = s[:, m] + new_in - old_in  # a count: exact
+    if m == 0:
+        sums[rows, 0] = n
+        return [], n
+    head, c = _neumaier(s[:, :m], comp[rows], np.column_stack(new))
+    head, c = _neumaier(head, c, -np.column_stack(old))
+    sums[rows, :m] = head
+    sums[rows, m] = n
+    comp[rows] = c
+    value = head + c
+    return [value[:, i] for i in range(m)], n
+
+
+def _store_sums(ev: Evaluator, key: str, sums: list[np.ndarray], n: np.ndarray) -> None:
+    """After a whole-block pass: the window sums at each entity's last observation."""
+    import numpy as np
+
+    m = len(sums)
     rows = ev.rows()
-    z = np.concatenate([buf[rows], x], axis=1)
+    ev.state(key + "#sums", (m + 1,), 0.0)[rows] = np.column_stack(
+        [*(_at_last(ev, s) for s in sums), _at_last(ev, n)]
+    )
+    ev.state(key + "#comp", (m,), 0.0)[rows] = 0.0
+
+
+def _at_last(ev: Evaluator, x: np.ndarray) -> np.ndarray:
+    """Each entity's value at its last observation of the block."""
+    import numpy as np
+
+    return x[ev.lengths() - 1, np.arange(x.shape[1])]
+
+
+def _history(
+    ev: Evaluator,
+    key: str,
+    window: int,
+    x: np.ndarray | dict[str, np.ndarray],
+    suffixes: list[str],
+) -> dict[str, np.ndarray]:
+    """Per ring ``key + suffix``: the entity's last ``window`` values, then ``x``.
+
+    Shape (window + width, entities); older values are NaN where the entity has fewer. The
+    rings are rewritten oldest first with the last ``window`` values, so every window of the
+    block is a slice of the result and the sums are recomputed from exact stored values.
+    ``x`` is one array for every suffix, or a dict by suffix.
+    """
+    import numpy as np
+
+    pos = ev.state(key + "#pos", (), 0.0)
+    rows = ev.rows()
+    slot = pos[rows].astype(np.int64)
     lengths = ev.lengths()
-    width = x.shape[1]
-    if width == 1 or bool((lengths == width).all()):
-        buf[rows] = z[:, width:]
-    else:  # padded rows: keep the window ending at each row's last observation
-        buf[rows] = np.take_along_axis(z, lengths[:, None] + np.arange(window), axis=1)
-    return z
+    n, width = len(rows), len(x if not isinstance(x, dict) else next(iter(x.values())))
+    out = {}
+    for suffix in suffixes:
+        ring = ev.state(key + suffix + "#hist", (window,), np.nan)
+        values = x[suffix] if isinstance(x, dict) else x
+        if slot.any():  # oldest first
+            past = ring[rows[:, None], (slot[:, None] + np.arange(window)) % window]
+        else:
+            past = ring[rows]
+        z = np.concatenate([past.T, values], axis=0)
+        if width == 1 or bool((lengths == width).all()):
+            ring[rows] = z[width:].T
+        else:  # padding: keep the window ending at each entity's last observation
+            ring[rows] = z[lengths + np.arange(window)[:, None], np.arange(n)].T
+        out[suffix] = z
+    pos[rows] = 0
+    return out
 
 
 def _window_sums(
@@ -430,8 +620,8 @@ def _window_sums(
 ) -> tuple[list[np.ndarray], np.ndarray]:
     """Sums of each term over the ``window`` cells ending at each block column, and the count.
 
-    ``terms`` and ``present`` span history + block, (rows, window + width); the result is
-    (rows, width). Sums are differences of cumulative sums along the row: their error is a few
+    ``terms`` and ``present`` span history + block, (window + width, n); the result is
+    (width, n). Sums are differences of cumulative sums along time: their error is a few
     roundings of the cumulative sum, which is at most (window + width) / window times the
     window sum (the engine caps the width, keeping it within the parity tolerance).
     """
@@ -439,8 +629,8 @@ def _window_sums(
 
     out = []
     for term in [*terms, present.astype(float)]:
-        c = np.cumsum(term, axis=1)
-        out.append(c[:, window:] - c[:, :-window])
+        c = np.cumsum(term, axis=0)
+        out.append(c[window:] - c[:-window])
     return out[:-1], out[-1]
 
 
@@ -453,15 +643,15 @@ def _sliding_extreme(z: np.ndarray, window: int, better: np.ufunc) -> np.ndarray
     """
     import numpy as np
 
-    rows, length = z.shape
+    length, n = z.shape
     blocks = -(-length // window)
-    padded = np.full((rows, blocks * window), np.nan)
-    padded[:, :length] = z
-    cut = padded.reshape(rows, blocks, window)
-    prefix = better.accumulate(cut, axis=2).reshape(rows, -1)
-    suffix = better.accumulate(cut[:, :, ::-1], axis=2)[:, :, ::-1].reshape(rows, -1)
-    # window ending at t: [t - window + 1, t]; the first block column is t = window
-    return better(suffix[:, 1 : length - window + 1], prefix[:, window:length])
+    padded = np.full((blocks * window, n), np.nan)
+    padded[:length] = z
+    cut = padded.reshape(blocks, window, n)
+    prefix = better.accumulate(cut, axis=1).reshape(-1, n)
+    suffix = better.accumulate(cut[:, ::-1], axis=1)[:, ::-1].reshape(-1, n)
+    # window ending at t: [t - window + 1, t]; the block's first observation is t = window
+    return better(suffix[1 : length - window + 1], prefix[window:length])
 
 
 @dataclass(frozen=True, eq=False)
@@ -498,18 +688,53 @@ class RollingBeta(Node):
 
         y = self.y.evaluate(ev, memo)
         x = self.x.evaluate(ev, memo)
-        zy = _history(ev, self.cached_key + "#y", self.window, y)
-        zx = _history(ev, self.cached_key + "#x", self.window, x)
+        key, w = self.cached_key, self.window
+        if _stepwise_is_cheaper(x, w):
+            both = np.stack([x, y], axis=2)  # one step = one (x, y) pair per entity
+            return _stepwise(ev, both, self._step)
+        z = _history(ev, key, w, {"#y": y, "#x": x}, ["#y", "#x"])
+        zy, zx = z["#y"], z["#x"]
         pair = ~(np.isnan(zx) | np.isnan(zy))
-        # Shifted by the row's first pair (slope is shift-invariant): smaller sums, less
-        # cancellation in the co-moments.
-        first = pair.argmax(axis=1)
-        at = np.arange(len(pair))
+        # Shifted by the entity's first pair here (slope is shift-invariant): smaller sums,
+        # less cancellation in the co-moments.
+        first = pair.argmax(axis=0)
+        at = np.arange(pair.shape[1])
+        kx, ky = zx[first, at], zy[first, at]
+        ev.state(key + "#shift", (2,), np.nan)[ev.rows()] = np.column_stack([kx, ky])
         with np.errstate(all="ignore"):
-            dx = np.where(pair, zx - zx[at, first][:, None], 0.0)
-            dy = np.where(pair, zy - zy[at, first][:, None], 0.0)
-        terms = [dx, dy, dx * dx, dx * dy]
-        (sx, sy, sxx, sxy), n = _window_sums(terms, pair, self.window)
+            dx = np.where(pair, zx - kx, 0.0)
+            dy = np.where(pair, zy - ky, 0.0)
+        sums, n = _window_sums([dx, dy, dx * dx, dx * dy], pair, w)
+        _store_sums(ev, key, sums, n)
+        return self._slope(sums, n)
+
+    def _step(self, ev: Evaluator, rows: np.ndarray, xy: np.ndarray) -> np.ndarray:
+        """One (x, y) pair per entity, O(1): running co-moment sums."""
+        import numpy as np
+
+        x, y = xy[:, 0], xy[:, 1]
+        key = self.cached_key
+        old = _ring_push(ev, key, self.window, rows, {"#y": y, "#x": x})
+        new_in = ~(np.isnan(x) | np.isnan(y))
+        old_in = ~(np.isnan(old["#x"]) | np.isnan(old["#y"]))
+        shift = ev.state(key + "#shift", (2,), np.nan)
+        k = shift[rows]
+        k = np.where((np.isnan(k[:, 0]) & new_in)[:, None], xy, k)
+        shift[rows] = k
+        with np.errstate(all="ignore"):
+            dx = np.where(new_in, x - k[:, 0], 0.0)
+            dy = np.where(new_in, y - k[:, 1], 0.0)
+            ox = np.where(old_in, old["#x"] - k[:, 0], 0.0)
+            oy = np.where(old_in, old["#y"] - k[:, 1], 0.0)
+        sums, n = _step_sums(
+            ev, key, rows, [dx, dy, dx * dx, dx * dy], [ox, oy, ox * ox, ox * oy], new_in, old_in
+        )
+        return self._slope(sums, n)
+
+    def _slope(self, sums: list[np.ndarray], n: np.ndarray) -> np.ndarray:
+        import numpy as np
+
+        sx, sy, sxx, sxy = sums
         with np.errstate(all="ignore"):
             var = sxx - sx * sx / n
             cov = sxy - sx * sy / n
@@ -578,14 +803,14 @@ class Ewma(Node):
         cur, count = y[rows], n[rows]
         out = np.empty_like(x)
         lam = self.lam
-        # The recursion runs along the block's columns, each a vector over its entities.
-        for t in range(x.shape[1]):
-            xt = x[:, t]
+        # The recursion runs along the block's time axis, each step a vector over entities.
+        for t in range(len(x)):
+            xt = x[t]
             seen = ~np.isnan(xt) & (lengths > t)
             nxt = np.where(count > 0, lam * cur + (1 - lam) * xt, xt)
             cur = np.where(seen, nxt, cur)
             count = count + seen
-            out[:, t] = np.where(count >= self.min_periods, cur, np.nan)
+            out[t] = np.where(count >= self.min_periods, cur, np.nan)
         y[rows] = cur
         n[rows] = count
         return out

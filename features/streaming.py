@@ -88,7 +88,7 @@ class SourceState:
 
     # -- Evaluator protocol (features.expressions) --
     def column(self, name: str) -> np.ndarray:
-        """Input column for the current block, (rows, width)."""
+        """Input column for the current block, (width, entities)."""
         return self._inputs[name]
 
     def state(self, key: str, shape: tuple[int, ...], fill: float) -> np.ndarray:
@@ -101,15 +101,15 @@ class SourceState:
         return self.arrays[key]
 
     def rows(self) -> np.ndarray:
-        """Entity indices of the current block's rows."""
+        """Entity indices of the current block's columns."""
         return self._rows
 
     def lengths(self) -> np.ndarray:
-        """Observations held by each row of the current block."""
+        """Observations held for each entity of the current block."""
         return self._lengths
 
     def width(self) -> int:
-        """Columns of the current block."""
+        """Observations per entity the current block has room for."""
         return self._width
 
     # -- engine side --
@@ -153,7 +153,7 @@ class SourceState:
 
         Each entity's observations must come in their order (other entities may interleave;
         ``grouped``: they do not, each entity's are contiguous already). They are laid out as
-        blocks: row = entity, column = its k-th observation here.
+        time-major blocks: block[k, j] = the k-th observation here of the j-th entity.
         """
         import numpy as np
 
@@ -167,10 +167,10 @@ class SourceState:
         first[0] = True
         np.not_equal(r[1:], r[:-1], out=first[1:])
         starts = np.flatnonzero(first)
-        if len(starts) == m:  # one observation per entity: one column
+        if len(starts) == m:  # one observation per entity: one step
             ones = np.ones(m, dtype=np.int64)
-            block = {k: v[order, None] for k, v in inputs.items()}
-            self._block(r, ones, stamps[order, None], block, emit, out)
+            block = {k: v[None, order] for k, v in inputs.items()}
+            self._block(r, ones, stamps[None, order], block, emit, out)
             return out
         counts = np.diff(np.append(starts, m))
         group = np.cumsum(first) - 1
@@ -188,11 +188,11 @@ class SourceState:
             n = len(starts[active])
             block = {}
             for key, values in inputs.items():
-                mat = np.full((n, width), np.nan)
-                mat[bi, bj] = values[src]
+                mat = np.full((width, n), np.nan)
+                mat[bj, bi] = values[src]
                 block[key] = mat
-            when = np.full((n, width), NAT, dtype=np.int64)
-            when[bi, bj] = stamps[src]
+            when = np.full((width, n), NAT, dtype=np.int64)
+            when[bj, bi] = stamps[src]
             lengths = np.minimum(counts[active] - lo, width)
             self._block(r[starts[active]], lengths, when, block, emit, out)
         return out
@@ -209,27 +209,27 @@ class SourceState:
         """Evaluate every feature on one block and publish the last finite value of each."""
         import numpy as np
 
-        n, width = stamps.shape
+        width = len(stamps)
         self._rows, self._lengths, self._inputs, self._width = rows, lengths, inputs, width
         memo: dict[str, np.ndarray] = {}
         values = np.stack([d.expr.evaluate(self, memo) for d in self.definitions], axis=2)
-        ok = np.isfinite(values)
+        ok = np.isfinite(values)  # (width, entities, features)
         if width > 1:
-            ok &= (np.arange(width) < lengths[:, None])[:, :, None]
-            backwards = ok[:, ::-1, :]
-            last = width - 1 - backwards.argmax(axis=1)  # (rows, features)
-            r, c = np.nonzero(backwards.any(axis=1))
+            ok &= (np.arange(width)[:, None] < lengths)[:, :, None]
+            backwards = ok[::-1]
+            last = width - 1 - backwards.argmax(axis=0)  # (entities, features)
+            r, c = np.nonzero(backwards.any(axis=0))
             t = last[r, c]
         else:
-            r, c = np.nonzero(ok[:, 0, :])
+            r, c = np.nonzero(ok[0])
             t = np.zeros(len(r), dtype=np.int64)
-        self.latest[rows[r], c] = values[r, t, c]
-        self.latest_at[rows[r], c] = stamps[r, t]
+        self.latest[rows[r], c] = values[t, r, c]
+        self.latest_at[rows[r], c] = stamps[t, r]
         if emit:
             defs = self.definitions
             when: dict[int, date] = {}
-            for ri, ti, ci in zip(*np.nonzero(ok), strict=True):
-                s = int(stamps[ri, ti])
+            for ti, ri, ci in zip(*np.nonzero(ok), strict=True):
+                s = int(stamps[ti, ri])
                 if s not in when:
                     when[s] = stamp_to_python(s, daily=self.daily)
                 d = defs[ci]
@@ -239,7 +239,7 @@ class SourceState:
                         d.name,
                         d.version,
                         when[s],
-                        float(values[ri, ti, ci]),
+                        float(values[ti, ri, ci]),
                     )
                 )
 
