@@ -28,20 +28,42 @@ if TYPE_CHECKING:
     from ingestion.warehouse import Warehouse
 
 _COLUMN_REF = re.compile(r'^"?[A-Za-z_][A-Za-z0-9_]*"?$')
+_LITERAL = re.compile(r"^-?[0-9.]+(e-?[0-9]+)?(::DOUBLE)?$")
+_RUNNING = "OVER (ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)"
+# Stage from which the per-entity row number ``_rn`` can be read (see ``StageCompiler._order``).
+_RN_STAGE = 3
+ORDER_ERROR = "feature batch: rows reached the window pass out of (entity, ts) order"
 
 
 class StageCompiler:
-    """Collects the columns each stage adds; nodes call ``materialize`` and ``window``."""
+    """Collects the columns each stage adds; nodes ask for lags, rolling folds and EWMAs.
+
+    Every window is a *streaming* window (``OVER ()``) over the rows sorted once by
+    (entity, ts): DuckDB evaluates those in one pass in input order, where each
+    ``PARTITION BY entity ORDER BY ts`` stage would sort the whole table again and evaluate
+    sliding frames with a segment tree. Entity boundaries come from the per-entity row number
+    ``_rn``: a value ``k`` rows back is used only when ``_rn > k``. The row number's stage also
+    checks, on every row, that the rows really arrive in (entity, ts) order, and stops the
+    query with ``ORDER_ERROR`` if not, so a plan that lost the order cannot give wrong values.
+
+    Sliding aggregates are folded from power-of-two segments (doubling): level ``2s`` of a row
+    combines level ``s`` of the row with level ``s`` of the row ``s`` back; a window of ``w``
+    rows combines the levels of its binary digits. Each fold is an associative combine of a
+    small state (a sum; count, mean and centred sum of squares; a max), so a window costs
+    O(log w) streaming passes over all rows whatever its length, and the sums are pairwise
+    (rounding error grows with log w, not with the entity's history).
+    """
 
     def __init__(self, epoch: int = EWMA_EPOCH) -> None:
         self.epoch = epoch
         self.stages: list[list[tuple[str, str]]] = []  # stages[k-1] = columns added by stage k
         self._count = 0
         self._names: dict[tuple[str, int], tuple[str, int]] = {}
+        self.ordered = False
 
     def materialize(self, sql: str, stage: int, name: str | None = None) -> tuple[str, int]:
         """Add ``sql`` as a column of stage ``stage + 1`` (bare column refs pass through)."""
-        if name is None and _COLUMN_REF.match(sql):
+        if name is None and (_COLUMN_REF.match(sql) or _LITERAL.match(sql)):
             return sql, stage
         if name is None and (sql, stage) in self._names:  # shared subexpression: one column
             return self._names[(sql, stage)]
@@ -55,21 +77,215 @@ class StageCompiler:
         return f'"{name}"', stage + 1
 
     def operand(self, sql: str, stage: int) -> tuple[str, int]:
-        """``sql`` as a window-function argument.
+        """``sql`` as a column, to be read by a window or by several expressions.
 
-        Window results become a column first (SQL cannot nest window functions); plain
-        expressions are inlined, which saves a stage and the sort each stage costs.
+        Streaming stages cost no sort, so every compound operand is computed once as a
+        column rather than inlined wherever it is read.
         """
-        if "OVER (" in sql:
-            return self.materialize(sql, stage)
-        return (sql if _COLUMN_REF.match(sql) else f"({sql})"), stage
+        return self.materialize(sql, stage)
 
-    def window(self, order: str = "ts", partition: str = "entity", frame: str = "") -> str:
-        """``OVER (PARTITION BY ... ORDER BY ... frame)``."""
-        return f"OVER (PARTITION BY {partition} ORDER BY {order} {frame})".replace("  ", " ")
+    def _order(self) -> int:
+        """Add the (entity, ts) order columns once; the stage from which ``_rn`` is readable."""
+        if not self.ordered:
+            self.ordered = True
+            self.materialize("ROW_NUMBER() OVER ()", 0, name="_g")
+            self.materialize("LAG(entity) OVER ()", 0, name="_pe")
+            self.materialize("LAG(ts) OVER ()", 0, name="_pt")
+            start = f'MAX(CASE WHEN "_pe" IS DISTINCT FROM entity THEN "_g" END) {_RUNNING}'
+            self.materialize(start, 1, name="_start")
+            in_order = '"_pe" IS NULL OR "_pe" < entity OR ("_pe" = entity AND "_pt" < ts)'
+            fail = f"error('{ORDER_ERROR}')"
+            rn = f'CASE WHEN {in_order} THEN "_g" - "_start" + 1 ELSE {fail} END'
+            self.materialize(rn, 2, name="_rn")
+        return _RN_STAGE
+
+    def lag(self, sql: str, stage: int, k: int = 1, default: str = "NULL") -> tuple[str, int]:
+        """The value of ``sql`` ``k`` rows back in the same entity (``default`` before it)."""
+        x, s = self.operand(sql, stage)
+        s = max(s, self._order())
+        other = "" if default == "NULL" else f" ELSE {default}"
+        return f'CASE WHEN "_rn" > {k} THEN LAG({x}, {k}) OVER (){other} END', s
+
+    def _shifted(
+        self, cols: list[str], stage: int, k: int, identity: list[str]
+    ) -> tuple[list[str], int]:
+        """``cols`` of the row ``k`` back as columns; ``identity`` where that row is outside."""
+        out, top = [], stage
+        for col, ident in zip(cols, identity, strict=True):
+            lagged, s = self.materialize(*self.lag(col, stage, k, ident))
+            out.append(lagged)
+            top = max(top, s)
+        return out, top
+
+    def _level(self, exprs: list[str], stage: int) -> tuple[list[str], int]:
+        placed = [self.materialize(e, stage) for e in exprs]
+        return [c for c, _ in placed], max(s for _, s in placed)
+
+    def fold(
+        self,
+        leaf: list[str],
+        stage: int,
+        window: int,
+        combine: Callable[[list[str], list[str]], list[str]],
+        identity: list[str],
+        *,
+        overlap: bool = False,
+    ) -> tuple[list[str], int]:
+        """The state of the last ``window`` rows of the entity, folded with ``combine``.
+
+        ``leaf`` is one row's state, ``combine(recent, older)`` joins adjacent segments and
+        ``identity`` is the state of no rows ("NULL" for GREATEST/LEAST, which skip it).
+        ``overlap`` allows overlapping segments (max/min): then only the largest level is
+        needed.
+        """
+        cols, s = self._level(leaf, stage)
+        levels = {1: (cols, s)}
+        size = 1
+        while size * 2 <= window:
+            older, s2 = self._shifted(cols, s, size, identity)
+            cols, s = self._level(combine(cols, older), max(s, s2))
+            size *= 2
+            levels[size] = (cols, s)
+        if size == window:
+            return cols, s
+        if overlap:
+            older, s2 = self._shifted(cols, s, window - size, identity)
+            return self._level(combine(cols, older), max(s, s2))
+        offset, part = size, size // 2
+        while offset < window:
+            if window - offset >= part:
+                older, s2 = self._shifted(*levels[part], offset, identity)
+                cols, s = self._level(combine(cols, older), max(s, s2))
+                offset += part
+            part //= 2
+        return cols, s
+
+    def entity_count(self, sql: str, stage: int) -> tuple[str, int]:
+        """Running count of non-missing ``sql`` since the entity's first row (exact)."""
+        x, s = self.operand(sql, stage)
+        s = max(s, self._order())
+        total, s = self.materialize(f"COUNT({x}) {_RUNNING}", s)
+        # The running count is over all rows; the entity's own starts after what precedes it.
+        before = f'CASE WHEN "_rn" = 1 THEN {total} - CASE WHEN {x} IS NULL THEN 0 ELSE 1 END END'
+        base, s = self.materialize(f"LAST_VALUE({before} IGNORE NULLS) {_RUNNING}", s)
+        return self.materialize(f"{total} - {base}", s)
+
+    def window_count(self, sql: str, stage: int, window: int) -> tuple[str, int]:
+        """Count of non-missing ``sql`` over the entity's last ``window`` rows (exact)."""
+        count, s = self.entity_count(sql, stage)
+        back, s2 = self.materialize(*self.lag(count, s, window, "0"))
+        return self.materialize(f"{count} - {back}", max(s, s2))
+
+    def entity_first(self, sql: str, stage: int, when: str | None = None) -> tuple[str, int]:
+        """The entity's first non-missing ``sql`` (where ``when`` holds, if given)."""
+        x, s = self.operand(sql, stage)
+        seen, s = self.entity_count(when or x, s)
+        mark = f"{seen} = 1 AND {when or x} IS NOT NULL"
+        first, s = self.materialize(
+            f"LAST_VALUE(CASE WHEN {mark} THEN {x} END IGNORE NULLS) {_RUNNING}", s
+        )
+        # Before the entity's first value the running LAST_VALUE still holds the previous
+        # entity's; no value of this entity is shifted by it.
+        return self.materialize(f"CASE WHEN {seen} > 0 THEN {first} END", s)
+
+    def run_length(self, sql: str, stage: int) -> tuple[str, int]:
+        """Rows in a row, up to this one, where ``sql`` holds the same value (0 if missing)."""
+        x, s = self.operand(sql, stage)
+        prev, s = self.materialize(*self.lag(x, s))
+        start, s = self.materialize(
+            f'LAST_VALUE(CASE WHEN {x} IS NULL OR {prev} IS DISTINCT FROM {x} THEN "_g" END '
+            f"IGNORE NULLS) {_RUNNING}",
+            s,
+        )
+        return self.materialize(f'CASE WHEN {x} IS NULL THEN 0 ELSE "_g" - {start} + 1 END', s)
+
+    def _sums(self, terms: list[str], stage: int, window: int) -> tuple[list[str], int]:
+        leaf = [f"COALESCE({t}, 0::DOUBLE)" for t in terms]
+        return self.fold(leaf, stage, window, _add, ["0::DOUBLE"] * len(terms))
+
+    def rolling(
+        self, kind: str, sql: str, stage: int, window: int, min_periods: int
+    ) -> tuple[str, int]:
+        """sum, mean, std (sample), max or min over the last ``window`` rows."""
+        x, s = self.operand(sql, stage)
+        need = max(min_periods, 1)
+        if kind in ("max", "min"):
+            pick = "GREATEST" if kind == "max" else "LEAST"  # both skip NULLs, as MAX/MIN do
+            (best,), s = self.fold(
+                [x], s, window, lambda a, b: [f"{pick}({a[0]}, {b[0]})"], ["NULL"], overlap=True
+            )
+            if need <= 1:  # the fold is NULL exactly when the window holds no value
+                return best, s
+            n, sn = self.window_count(x, stage, window)
+            return f"CASE WHEN {n} >= {need} THEN {best} END", max(s, sn)
+        n, sn = self.window_count(x, s, window)
+        if kind in ("sum", "mean"):
+            (total,), s = self._sums([x], s, window)
+            value = total if kind == "sum" else f"{total} / {n}"
+            return f"CASE WHEN {n} >= {need} THEN {value} END", max(s, sn)
+        if kind == "std":
+            # Sums of x - (the entity's first value): the level of x cancels before squaring.
+            shift, s = self.entity_first(x, s)
+            d, s = self.materialize(f"{x} - {shift}", s)
+            (s1, s2), s = self._sums([d, f"{d} * {d}"], s, window)
+            run, sr = self.run_length(x, stage)
+            var = f"GREATEST(({s2} - {s1} * {s1} / {n}) / ({n} - 1), 0::DOUBLE)"
+            # A window of one repeated value has no spread; the sums would leave ~1e-16.
+            std = f"CASE WHEN {run} >= {window} THEN 0::DOUBLE ELSE SQRT({var}) END"
+            return f"CASE WHEN {n} >= {max(need, 2)} THEN {std} END", max(s, sn, sr)
+        raise ValueError(f"unknown rolling kind {kind}")
+
+    def beta(
+        self, y_sql: str, x_sql: str, stage: int, window: int, min_periods: int
+    ) -> tuple[str, int]:
+        """OLS slope of y on x over the pairs of the last ``window`` rows."""
+        (y, sy), (x, sx) = self.operand(y_sql, stage), self.operand(x_sql, stage)
+        pair, s = self.materialize(
+            f"CASE WHEN {x} IS NOT NULL AND {y} IS NOT NULL THEN 1 END", max(sx, sy)
+        )
+        n, sn = self.window_count(pair, s, window)
+        # Shifted by the entity's first pair (the slope is shift-invariant): smaller sums,
+        # less cancellation in the co-moments.
+        x0, s0 = self.entity_first(x, s, when=pair)
+        y0, s1 = self.entity_first(y, s, when=pair)
+        dx, s = self.materialize(f"{x} - {x0}", max(s0, s1))
+        dy, s = self.materialize(f"{y} - {y0}", s)
+        terms = [f"{pair} * {dx}", f"{pair} * {dy}", f"{pair} * {dx} * {dx}"]
+        (tx, ty, txx, txy), s = self._sums([*terms, f"{pair} * {dx} * {dy}"], s, window)
+        var = f"({txx} - {tx} * {tx} / {n})"
+        cov = f"({txy} - {tx} * {ty} / {n})"
+        # x without spread over the window: no slope. The sums leave rounding noise around
+        # zero, so "no spread" is anything below 1e-12 of the sum of squares (as streaming).
+        return (
+            f"CASE WHEN {n} >= {max(min_periods, 1)} AND {var} > 1e-12 * {txx} "
+            f"THEN {cov} / {var} END",
+            max(s, sn),
+        )
+
+    def ewma(self, sql: str, stage: int, lam: float, min_periods: int) -> tuple[str, int]:
+        """``y = lam*y + (1-lam)*x`` seeded with the first ``x``, as a prefix scan.
+
+        Each row is the affine map ``y -> a*y + b`` (first value: a=0, b=x; later values:
+        a=lam, b=(1-lam)*x; missing: a=1, b=0); maps compose associatively, so the doubling
+        fold gives the composition over the last ``epoch`` rows (rounded up to a power of
+        two). Where that span reaches the entity's first value, a=0 there and ``b`` is exact;
+        beyond it the older part is dropped, its weight being lam to the number of values in
+        the span (1e-55 for lam=0.94 and 2,048 values).
+        """
+        x, s = self.operand(sql, stage)
+        seen, s = self.entity_count(x, s)
+        a = f"CASE WHEN {x} IS NULL THEN 1 WHEN {seen} = 1 THEN 0 ELSE {lam!r} END::DOUBLE"
+        b = f"CASE WHEN {x} IS NULL THEN 0 WHEN {seen} = 1 THEN 1 ELSE {1 - lam!r} END * {x}"
+        span = 1 << max(self.epoch - 1, 1).bit_length()
+        (_, y), s = self.fold(
+            [a, f"COALESCE({b}, 0::DOUBLE)"], s, span, _affine, ["1::DOUBLE", "0::DOUBLE"]
+        )
+        return f"CASE WHEN {seen} >= {max(min_periods, 1)} THEN {y} END", s
 
     def ctes(self, base: str) -> tuple[str, str]:
         """The WITH clause body and the name of the last stage."""
+        if self.ordered:
+            base = f"SELECT * FROM ({base}) ORDER BY entity, ts"
         parts = [f"s0 AS ({base})"]
         for k, columns in enumerate(self.stages, start=1):
             if columns:
@@ -78,6 +294,16 @@ class StageCompiler:
             else:
                 parts.append(f"s{k} AS (SELECT * FROM s{k - 1})")
         return ",\n".join(parts), f"s{len(self.stages)}"
+
+
+def _add(a: list[str], b: list[str]) -> list[str]:
+    return [f"({x} + {y})" for x, y in zip(a, b, strict=True)]
+
+
+def _affine(recent: list[str], older: list[str]) -> list[str]:
+    """``recent`` after ``older``: y -> a_r*(a_o*y + b_o) + b_r."""
+    (a_r, b_r), (a_o, b_o) = recent, older
+    return [f"({a_r} * {a_o})", f"({a_r} * {b_o} + {b_r})"]
 
 
 def _sql_date(value: date) -> str:

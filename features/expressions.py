@@ -26,11 +26,11 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     import numpy as np
 
-# The batch EWMA is written in closed form, lam**-i * x summed per epoch of this many values, so
-# that lam**-i cannot overflow; one epoch's end value is carried into the next. The carry of the
-# epoch before that is dropped: its weight is lam**EWMA_EPOCH (1e-220 for lam=0.94), far below
-# double precision.
-EWMA_EPOCH = 8192
+# The batch EWMA composes each row's update over the last this many rows (a prefix scan, see
+# ``features.batch.StageCompiler.ewma``); anything older is dropped: its weight is lam to the
+# number of values in those rows (1e-55 for lam=0.94 and 2,048 values), far below double
+# precision. 2,048 keeps every LAG offset of the scan (up to 1,024) in DuckDB's streaming window.
+EWMA_EPOCH = 2048
 
 
 class SqlCompiler(Protocol):
@@ -44,8 +44,21 @@ class SqlCompiler(Protocol):
     def operand(self, sql: str, stage: int) -> tuple[str, int]:
         """``sql`` usable inside a window function (materialized only if it holds one)."""
 
-    def window(self, order: str = "ts", partition: str = "entity", frame: str = "") -> str:
-        """An OVER clause."""
+    def lag(self, sql: str, stage: int, k: int = 1) -> tuple[str, int]:
+        """``sql`` of the entity's row ``k`` back (missing before its first row)."""
+
+    def rolling(
+        self, kind: str, sql: str, stage: int, window: int, min_periods: int
+    ) -> tuple[str, int]:
+        """A sliding aggregate over the entity's last ``window`` rows."""
+
+    def beta(
+        self, y_sql: str, x_sql: str, stage: int, window: int, min_periods: int
+    ) -> tuple[str, int]:
+        """OLS slope of y on x over the entity's last ``window`` rows."""
+
+    def ewma(self, sql: str, stage: int, lam: float, min_periods: int) -> tuple[str, int]:
+        """The EWMA recursion over the entity's rows."""
 
 
 class Evaluator(Protocol):
@@ -293,8 +306,7 @@ class Lag(Node):
         return self.arg.inputs()
 
     def _compile(self, sql: SqlCompiler, memo: dict[str, tuple[str, int]]) -> tuple[str, int]:
-        col, stage = sql.operand(*self.arg.compile(sql, memo))
-        return f"LAG({col}) {sql.window()}", stage
+        return sql.lag(*self.arg.compile(sql, memo))
 
     def _evaluate(self, ev: Evaluator, memo: dict[str, np.ndarray]) -> np.ndarray:
         import numpy as np
@@ -307,9 +319,6 @@ class Lag(Node):
         out[1:] = x[:-1]
         prev[rows] = _at_last(ev, x)
         return out
-
-
-ROLLING_SQL = {"mean": "AVG", "sum": "SUM", "std": "STDDEV_SAMP", "max": "MAX", "min": "MIN"}
 
 
 @dataclass(frozen=True, eq=False)
@@ -336,10 +345,8 @@ class Rolling(Node):
         return self.arg.inputs()
 
     def _compile(self, sql: SqlCompiler, memo: dict[str, tuple[str, int]]) -> tuple[str, int]:
-        col, stage = sql.operand(*self.arg.compile(sql, memo))
-        w = sql.window(frame=f"ROWS BETWEEN {self.window - 1} PRECEDING AND CURRENT ROW")
-        agg = ROLLING_SQL[self.kind]
-        return f"CASE WHEN COUNT({col}) {w} >= {self.min_periods} THEN {agg}({col}) {w} END", stage
+        col, stage = self.arg.compile(sql, memo)
+        return sql.rolling(self.kind, col, stage, self.window, self.min_periods)
 
     def _evaluate(self, ev: Evaluator, memo: dict[str, np.ndarray]) -> np.ndarray:
         x = self.arg.evaluate(ev, memo)
@@ -674,14 +681,9 @@ class RollingBeta(Node):
         return self.y.inputs() | self.x.inputs()
 
     def _compile(self, sql: SqlCompiler, memo: dict[str, tuple[str, int]]) -> tuple[str, int]:
-        ycol, sy = sql.operand(*self.y.compile(sql, memo))
-        xcol, sx = sql.operand(*self.x.compile(sql, memo))
-        w = sql.window(frame=f"ROWS BETWEEN {self.window - 1} PRECEDING AND CURRENT ROW")
-        return (
-            f"CASE WHEN REGR_COUNT({ycol}, {xcol}) {w} >= {self.min_periods} "
-            f"THEN REGR_SLOPE({ycol}, {xcol}) {w} END",
-            max(sy, sx),
-        )
+        ycol, sy = self.y.compile(sql, memo)
+        xcol, sx = self.x.compile(sql, memo)
+        return sql.beta(ycol, xcol, max(sy, sx), self.window, self.min_periods)
 
     def _evaluate(self, ev: Evaluator, memo: dict[str, np.ndarray]) -> np.ndarray:
         import numpy as np
@@ -766,31 +768,8 @@ class Ewma(Node):
         return self.arg.inputs()
 
     def _compile(self, sql: SqlCompiler, memo: dict[str, tuple[str, int]]) -> tuple[str, int]:
-        lam, p = self.lam, sql.epoch
-        x, stage = sql.operand(*self.arg.compile(sql, memo))
-        cum = "ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
-        n, stage = sql.materialize(f"COUNT({x}) {sql.window(frame=cum)}", stage)
-        # i = n - 1 = index of the latest value seen; e = its epoch; j = index within the epoch.
-        e = f"(CASE WHEN {n} > 0 THEN ({n} - 1) // {p} END)"
-        j = f"(CASE WHEN {n} > 0 THEN ({n} - 1) % {p} END)"
-        weight = f"CASE WHEN {n} = 1 THEN 1.0 ELSE {1 - lam!r} END"
-        s, stage = sql.materialize(
-            f"SUM({x} * {weight} * POW({lam!r}, -{j})) "
-            f"{sql.window(partition=f'entity, {e}', frame=cum)}",
-            stage,
-        )
-        local = f"(POW({lam!r}, {j}) * {s})"
-        # The carry into epoch e is the end value of epoch e-1: the latest non-missing ``end``
-        # in a running frame, in the (entity, ts) order the other windows share (a RANGE frame
-        # over the epoch number was the slowest window of the query). On an epoch's own last
-        # value the running frame already sees that epoch's end, so there the carry (weight
-        # lam**EPOCH) is left out, as the carry of the epoch before always is.
-        end = f"CASE WHEN {j} = {p - 1} THEN {local} END"
-        carry, stage = sql.materialize(
-            f"COALESCE(LAST_VALUE({end} IGNORE NULLS) {sql.window(frame=cum)}, 0.0)", stage
-        )
-        y = f"({local} + CASE WHEN {j} < {p - 1} THEN POW({lam!r}, {j} + 1) * {carry} ELSE 0 END)"
-        return f"CASE WHEN {n} >= {self.min_periods} THEN {y} END", stage
+        col, stage = self.arg.compile(sql, memo)
+        return sql.ewma(col, stage, self.lam, self.min_periods)
 
     def _evaluate(self, ev: Evaluator, memo: dict[str, np.ndarray]) -> np.ndarray:
         import numpy as np
