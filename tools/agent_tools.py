@@ -113,6 +113,7 @@ def query_features(ctx: ToolContext, args: QueryFeaturesArgs) -> dict[str, Any]:
         timeout_s=ctx.sql_timeout_s,
         max_bytes=ctx.sql_max_bytes,
         allowed=ctx.allowed_tables(),
+        hidden=barred,  # while it runs: barred rows are filtered out of every table it reads
     )
     restricted.check_rows(result.rows, barred)  # after: no row of a barred ticker comes back
     return result.to_dict()

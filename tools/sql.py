@@ -52,6 +52,24 @@ def open_locked(path: Path | str, *, memory_limit: str = "512MB") -> duckdb.Duck
         ) from exc
 
 
+# Columns that name the entity a row is about; restricted tickers are removed through them.
+ENTITY_COLUMNS = ("ticker", "issuer", "entity")
+
+
+def entity_columns(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
+    """Table -> its entity columns (``ENTITY_COLUMNS`` it has), for the row filter."""
+    marks = ", ".join("?" for _ in ENTITY_COLUMNS)
+    rows = con.execute(
+        "SELECT table_name, column_name FROM information_schema.columns "
+        f"WHERE table_schema = 'main' AND lower(column_name) IN ({marks})",
+        list(ENTITY_COLUMNS),
+    ).fetchall()
+    found: dict[str, list[str]] = {}
+    for table, column in rows:
+        found.setdefault(table.lower(), []).append(column)
+    return found
+
+
 def table_names(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Names of the tables and views in the connected warehouse."""
     rows = con.execute(
@@ -92,6 +110,7 @@ def run_query(
     timeout_s: float = 5.0,
     max_bytes: int = 256_000,
     allowed: frozenset[str] | None = None,
+    hidden: frozenset[str] = frozenset(),
 ) -> QueryResult:
     """Guard then run one read-only query with a deadline, a row cap and a result-size cap.
 
@@ -102,6 +121,8 @@ def run_query(
         timeout_s: wall-clock deadline; the query is interrupted when it passes.
         max_bytes: most bytes of JSON-encoded rows returned (rows beyond are cut).
         allowed: tables that may be read (default: the warehouse's allow-listed tables).
+        hidden: entity values (tickers) whose rows the query must not see in any table: they
+            are filtered out before the query reads the table (SECURITY.md 9).
 
     Raises:
         GuardError: the guard refused the statement (it never ran).
@@ -109,13 +130,14 @@ def run_query(
     """
     if allowed is None:
         allowed = allowed_tables(table_names(con))
-    guarded = check_sql(sql, allowed)
+    hide = entity_columns(con) if hidden else None
+    guarded = check_sql(sql, allowed, hide_rows=hide, hidden=hidden)
     started = time.perf_counter()
     timer = threading.Timer(timeout_s, con.interrupt)
     timer.daemon = True
     timer.start()
     try:
-        cursor = con.execute(guarded.sql)
+        cursor = con.execute(guarded.run_sql or guarded.sql)
         columns = [d[0] for d in cursor.description or []]
         raw = cursor.fetchmany(row_cap + 1)
     except duckdb.InterruptException as exc:

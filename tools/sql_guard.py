@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import sqlglot
@@ -81,10 +81,16 @@ _FORBIDDEN_FUNCTION = re.compile(
 
 @dataclass(frozen=True)
 class GuardedQuery:
-    """A statement the guard accepted: the normalized SQL that will run and the tables it reads."""
+    """A statement the guard accepted: its normalized SQL and the tables it reads.
+
+    ``run_sql`` is what actually runs: ``sql`` with every row filter applied (see
+    ``check_sql``'s ``hide_rows``). ``sql`` is what is shown and logged, so the hidden values
+    themselves never appear in an answer.
+    """
 
     sql: str
     tables: tuple[str, ...]
+    run_sql: str = ""
 
 
 def allowed_tables(existing: Iterable[str]) -> frozenset[str]:
@@ -94,12 +100,22 @@ def allowed_tables(existing: Iterable[str]) -> frozenset[str]:
     return frozenset((BASE_TABLES & names) | features) if names else BASE_TABLES
 
 
-def check_sql(sql: str, allowed: Iterable[str] = BASE_TABLES) -> GuardedQuery:
+def check_sql(
+    sql: str,
+    allowed: Iterable[str] = BASE_TABLES,
+    *,
+    hide_rows: Mapping[str, Sequence[str]] | None = None,
+    hidden: Iterable[str] = (),
+) -> GuardedQuery:
     """Accept one read-only query over allow-listed tables, or raise GuardError saying why.
 
     Args:
         sql: the statement as the model (or user) wrote it.
         allowed: table names that may be read.
+        hide_rows: table -> its entity columns (``ticker``, ``issuer``, ``entity``); with
+            ``hidden``, every read of such a table is replaced by a subquery without the rows
+            whose entity is hidden, so no aggregate, join or computed name can reach them.
+        hidden: entity values (upper case) to remove, e.g. the user's restricted tickers.
 
     Returns:
         The accepted query with its normalized SQL and the tables it reads.
@@ -134,7 +150,38 @@ def check_sql(sql: str, allowed: Iterable[str] = BASE_TABLES) -> GuardedQuery:
     tables = _check_tables(tree, allow, ctes)
     _check_functions(tree)
     _check_pii(tree, tables)
-    return GuardedQuery(sql=tree.sql(dialect="duckdb"), tables=tuple(sorted(tables)))
+    shown = tree.sql(dialect="duckdb")
+    barred = sorted({h.upper() for h in hidden})
+    if barred and hide_rows:
+        _hide_rows(tree, {t.lower(): c for t, c in hide_rows.items() if c}, barred)
+    return GuardedQuery(sql=shown, tables=tuple(sorted(tables)), run_sql=tree.sql(dialect="duckdb"))
+
+
+def _hide_rows(
+    tree: exp.Expression, columns: Mapping[str, Sequence[str]], barred: list[str]
+) -> None:
+    """Replace each read of a table in ``columns`` by the same table without the barred rows.
+
+    A CTE that reuses a table's name is filtered too (``WITH prices AS (SELECT * FROM prices)``
+    must not pass for the CTE and skip the table): safe, at worst an error for a CTE without
+    the entity column.
+    """
+    values = ", ".join(exp.Literal.string(b).sql(dialect="duckdb") for b in barred)
+    for table in list(tree.find_all(exp.Table)):
+        name = table.name.lower()
+        if name not in columns:
+            continue
+        keep = " AND ".join(
+            f"coalesce(upper(CAST({exp.to_identifier(c).sql(dialect='duckdb')} AS VARCHAR)), '')"
+            f" NOT IN ({values})"
+            for c in columns[name]
+        )
+        alias = table.alias or table.name
+        inner = sqlglot.parse_one(
+            f"SELECT * FROM {exp.to_identifier(table.name).sql(dialect='duckdb')} WHERE {keep}",
+            read="duckdb",
+        )
+        table.replace(exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier(alias))))
 
 
 def _parse(sql: str) -> list[exp.Expression]:

@@ -61,10 +61,6 @@ HOSTILE_SQL = [
     "SELECT date, adj_close FROM prices WHERE ticker ILIKE '_by' LIMIT 5",
     "SELECT avg(adj_close) FROM prices WHERE ticker = 'BB' || 'Y'",
     "SELECT count(*) FROM prices WHERE regexp_matches(ticker, '^B.Y$')",
-    "SELECT * FROM prices WHERE date = (SELECT max(date) FROM prices)",
-    "SELECT * FROM positions",
-    "SELECT DISTINCT ticker FROM fundamentals",
-    "WITH t AS (SELECT ticker FROM prices) SELECT DISTINCT ticker FROM t",
     # An exclusion is allowed only as a plain filter of the final rows; these select BBY instead.
     "SELECT sum(CASE WHEN ticker <> 'BBY' THEN 0 ELSE adj_close END) FROM prices",
     "SELECT avg(adj_close) FROM prices WHERE NOT (ticker <> 'BBY')",
@@ -82,6 +78,50 @@ def test_public_side_sql_naming_or_returning_the_ticker_is_refused(rt, sql: str)
     assert "deal" not in json.dumps(result).lower()  # the reason is never revealed
     assert "rows" not in result
     assert [e["tool"] for e in ev.barrier_events] == ["query_features"]
+
+
+# Queries that never name the ticker: the barred rows are filtered out of every table before the
+# query reads it, so they answer from the other tickers (no refusal, no BBY in any row).
+FILTERED_SQL = [
+    "SELECT * FROM prices WHERE date = (SELECT max(date) FROM prices)",
+    "SELECT * FROM positions",
+    "SELECT DISTINCT ticker FROM fundamentals",
+    "WITH t AS (SELECT ticker FROM prices) SELECT DISTINCT ticker FROM t",
+    "WITH prices AS (SELECT * FROM prices) SELECT DISTINCT ticker FROM prices",
+    "SELECT DISTINCT p.ticker FROM prices p JOIN fundamentals f ON f.ticker = p.ticker",
+]
+
+
+@pytest.mark.parametrize("sql", FILTERED_SQL)
+def test_public_side_queries_see_no_restricted_rows(rt, sql: str) -> None:  # noqa: ANN001
+    result, ev = _sql(rt, "analyst", sql)
+    assert "error" not in result, result
+    assert result["row_count"] > 0
+    cells = {str(v).upper() for row in result["rows"] for v in row}
+    assert RESTRICTED not in cells
+    assert RESTRICTED not in result["sql"]  # the shown SQL never lists what is hidden
+    assert not ev.barrier_events
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT round(avg(adj_close), 6) FROM prices",
+        "SELECT count(*) FROM prices WHERE adj_close > 1",
+        # A ticker built at run time that the literal check cannot fold: the rows are gone anyway.
+        "SELECT count(*) FROM prices WHERE ticker = chr(66) || chr(66) || chr(89)",
+    ],
+)
+def test_aggregates_over_all_tickers_leave_the_restricted_rows_out(rt, sql: str) -> None:  # noqa: ANN001
+    public, _ = _sql(rt, "analyst", sql)
+    private, _ = _sql(rt, "analyst_private", sql)
+    with rt.warehouse.reader() as con:
+        without = con.execute(sql.replace("FROM prices", "FROM (SELECT * FROM prices WHERE "
+                                          "ticker <> 'BBY') AS prices")).fetchone()[0]  # fmt: skip
+        everything = con.execute(sql).fetchone()[0]
+    assert public["rows"][0][0] == pytest.approx(float(without))
+    assert private["rows"][0][0] == pytest.approx(float(everything))
+    assert without != everything
 
 
 def test_private_side_analyst_gets_the_rows(rt) -> None:  # noqa: ANN001
