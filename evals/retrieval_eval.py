@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -54,25 +55,37 @@ def gold_pages(question: dict) -> set[int]:
 Hit = tuple[str, int, int]  # doc_name, page_start, page_end
 
 
-def score(questions: Sequence[dict], retrieve: Callable[[dict], list[Hit]]) -> dict[str, float]:
-    """recall@k and MRR@10 of ``retrieve`` over ``questions``."""
-    hits = {k: 0 for k in KS}
-    mrr = 0.0
+def first_ranks(
+    questions: Sequence[dict], retrieve: Callable[[dict], list[Hit]]
+) -> list[int | None]:
+    """Per question, the rank (1-10) of the first top-10 hit on a gold page, or None."""
+    ranks: list[int | None] = []
     for q in questions:
         gold = gold_pages(q)
-        first = None
-        for rank, (doc, start, end) in enumerate(retrieve(q)[:10], start=1):
-            if doc == q["doc_name"] and any(start <= p <= end for p in gold):
-                first = rank
-                break
-        if first:
-            mrr += 1.0 / first
-            for k in KS:
-                hits[k] += first <= k
-    n = max(1, len(questions))
-    out = {f"R@{k}": hits[k] / n for k in KS}
-    out["MRR@10"] = mrr / n
+        ranks.append(
+            next(
+                (
+                    rank
+                    for rank, (doc, start, end) in enumerate(retrieve(q)[:10], start=1)
+                    if doc == q["doc_name"] and any(start <= p <= end for p in gold)
+                ),
+                None,
+            )
+        )
+    return ranks
+
+
+def metrics(ranks: Sequence[int | None]) -> dict[str, float]:
+    """recall@k and MRR@10 from first-hit ranks."""
+    n = max(1, len(ranks))
+    out = {f"R@{k}": sum(1 for r in ranks if r and r <= k) / n for k in KS}
+    out["MRR@10"] = sum(1.0 / r for r in ranks if r) / n
     return out
+
+
+def score(questions: Sequence[dict], retrieve: Callable[[dict], list[Hit]]) -> dict[str, float]:
+    """recall@k and MRR@10 of ``retrieve`` over ``questions``."""
+    return metrics(first_ranks(questions, retrieve))
 
 
 def doc_meta(data: Path) -> dict[str, dict]:
@@ -82,12 +95,15 @@ def doc_meta(data: Path) -> dict[str, dict]:
 
 # -- ours --------------------------------------------------------------------------------------
 def build_ours(pdfs: Sequence[Path], cache: Path, meta: dict[str, dict], device: str) -> object:
+    from ingestion.documents.chunking import CHUNKING_VERSION
     from ingestion.documents.sandbox import ParseLimits
     from retrieval.embeddings import Embedder, EmbeddingCache
     from retrieval.index import DocumentIndex
     from retrieval.vectors import open_vectors
 
-    home = cache / "ours"
+    # A chunking change re-chunks every PDF (a stored document is otherwise "unchanged"); the
+    # embedding cache is shared, so only chunk texts never seen before are embedded.
+    home = cache / f"ours-chunking{CHUNKING_VERSION}"
     embedder = Embedder(device=device, cache=EmbeddingCache(cache / "embeddings.sqlite"))
     index = DocumentIndex(
         home / "documents",
@@ -199,6 +215,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--device", default="auto")
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--json", type=Path, default=None, help="Also write results here.")
+    parser.add_argument(
+        "--misses", action="store_true", help="Print each question's first gold-hit rank."
+    )
     args = parser.parse_args(argv)
 
     if not (args.data / "questions.jsonl").exists():
@@ -213,6 +232,7 @@ def main(argv: list[str] | None = None) -> int:
         f"(PDF missing: {', '.join(sorted({q['doc_name'] for q in skipped}))})"
     )
     args.cache_dir.mkdir(parents=True, exist_ok=True)
+    started, load_start = time.monotonic(), os.getloadavg()
     systems = {
         "sightline": (
             build_ours(pdfs, args.cache_dir, doc_meta(args.data), args.device),
@@ -224,14 +244,16 @@ def main(argv: list[str] | None = None) -> int:
             build_baseline(pdfs, args.cache_dir, args.device),
             baseline_retriever,
         )
+    built = time.monotonic()
     results: dict[str, dict[str, dict[str, float]]] = {}
+    per_question: dict[str, dict[str, list[int | None]]] = {}
     for name, (index, make) in systems.items():
         for setting, single in (("single-doc", True), ("shared", False)):
-            started = time.monotonic()
-            results.setdefault(name, {})[setting] = score(questions, make(index, single, args.k))
-            results[name][setting]["s/query"] = (time.monotonic() - started) / max(
-                1, len(questions)
-            )
+            t0 = time.monotonic()
+            ranks = first_ranks(questions, make(index, single, args.k))
+            results.setdefault(name, {})[setting] = metrics(ranks)
+            results[name][setting]["s/query"] = (time.monotonic() - t0) / max(1, len(questions))
+            per_question.setdefault(name, {})[setting] = ranks
     header = f"{'system':<20} {'setting':<11} " + " ".join(
         f"{m:>7}" for m in [*(f"R@{k}" for k in KS), "MRR@10"]
     )
@@ -247,7 +269,21 @@ def main(argv: list[str] | None = None) -> int:
             ours, base = results["sightline"][setting], results["llamaindex-default"][setting]
             ratio = ours["R@5"] / base["R@5"] if base["R@5"] else float("inf")
             print(f"ratio R@5 {setting}: {ratio:.2f}x")
+    if args.misses:
+        print_misses(questions, per_question)
+    load_end = os.getloadavg()
+    timing = {
+        "build_s": round(built - started, 1),
+        "query_s": round(time.monotonic() - built, 1),
+        "load_average_start": [round(x, 2) for x in load_start],
+        "load_average_end": [round(x, 2) for x in load_end],
+    }
+    print(
+        f"built in {timing['build_s']:.0f}s, queried in {timing['query_s']:.0f}s; load average "
+        f"{load_start[0]:.1f} at start, {load_end[0]:.1f} at end"
+    )
     if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(
             json.dumps(
                 {
@@ -255,11 +291,35 @@ def main(argv: list[str] | None = None) -> int:
                     "skipped": len(skipped),
                     "pdfs": len(pdfs),
                     "results": results,
+                    "skipped_questions": [
+                        {"id": q["financebench_id"], "doc_name": q["doc_name"]} for q in skipped
+                    ],
+                    "first_hit_rank": {
+                        name: {
+                            setting: dict(
+                                zip([q["financebench_id"] for q in questions], ranks, strict=True)
+                            )
+                            for setting, ranks in by_setting.items()
+                        }
+                        for name, by_setting in per_question.items()
+                    },
+                    "timing": timing,
                 },
                 indent=2,
             )
         )
     return 0
+
+
+def print_misses(
+    questions: Sequence[dict], per_question: dict[str, dict[str, list[int | None]]]
+) -> None:
+    """One line per question: its gold pages and each system's first-hit rank (- = not in 10)."""
+    columns = [(name, setting) for name, by in per_question.items() for setting in by]
+    print("first gold hit per question: " + ", ".join(f"{n} {s}" for n, s in columns))
+    for i, q in enumerate(questions):
+        cells = " ".join(f"{per_question[n][s][i] or '-':>3}" for n, s in columns)
+        print(f"  {cells}  {q['doc_name']} p{sorted(gold_pages(q))}: {q['question'][:70]}")
 
 
 if __name__ == "__main__":

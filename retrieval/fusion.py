@@ -79,3 +79,45 @@ def document_prior(query: str, docs: Sequence[Mapping[str, Any]]) -> dict[str, f
     if best <= 0:
         return {}
     return {doc_id: max(0.0, s) / best for doc_id, s in raw.items()}
+
+
+def statement_boost(section: str | None, statements: Sequence[str], weight: float) -> float:
+    """A multiplier for a chunk whose page caption names a financial statement the query asks for.
+
+    ``chunking.page_caption`` ends the caption of a statement page with the statement's plain
+    name in brackets ("... Consolidated Statement of Cash Flows (cash flow statement)").
+    """
+    if not section or not statements or not weight:
+        return 1.0
+    return 1.0 + weight if any(section.endswith(f"({s})") for s in statements) else 1.0
+
+
+def best_per_page(
+    scored: Sequence[tuple[float, str]], page_of: Mapping[str, tuple[str, int]], spread: float = 0.0
+) -> list[tuple[float, str]]:
+    """One hit per page: its best chunk, scored as the best chunk plus ``spread`` x the others.
+
+    A citation names a page, so a second chunk of a page already in the list spends a slot
+    without finding new evidence; several matching chunks on one page (a statement that holds
+    every line item a question needs) are evidence that the page is the right one.
+
+    Args:
+        scored: (score, chunk_id) pairs, best first.
+        page_of: chunk_id -> (doc_id, page).
+        spread: weight of the page's other chunks' scores (0 = the best chunk alone).
+
+    Returns:
+        (page score, best chunk_id) pairs, best first.
+    """
+    best: dict[tuple[str, int], tuple[float, str]] = {}
+    rest: dict[tuple[str, int], float] = {}
+    for score, cid in scored:
+        page = page_of[cid]
+        if page in best:
+            rest[page] = rest.get(page, 0.0) + score
+        else:
+            best[page] = (score, cid)
+    return sorted(
+        ((score + spread * rest.get(page, 0.0), cid) for page, (score, cid) in best.items()),
+        reverse=True,
+    )
