@@ -1,27 +1,41 @@
 """Query latency at scale: the full hybrid query with an entitlement filter vs a bare Chroma query.
 
-    python -m evals.bench_query [--chunks 100000] [--queries 200]
+    python -m evals.bench_query [--chunks 100000] [--queries 200] [--home DIR] [--profile]
 
-Builds a synthetic corpus in a temporary data dir: --chunks chunks over documents of 100 chunks,
-a fifth of them behind the 'deal-team' barrier, texts drawn from a financial vocabulary with
-numbers, random unit vectors (embedding 100k real texts would take an hour on 2 cores; latency
-depends on the vector count and dimension, not on what they encode). Then times, for the same
-queries: ``DocumentIndex.search`` as a public-side user (query embedding with MiniLM, filtered
-Chroma query, filtered FTS5 BM25, fusion, catalogue check) and a bare ``collection.query`` with the
-same query vector and no filter. Prints p50/p95 of each and the ratio.
+Builds a synthetic corpus in a data dir (a temporary one, or ``--home DIR`` which is kept and
+reused by later runs with the same size): --chunks chunks over documents of --per-doc chunks, a
+fifth of the documents behind the 'deal-team' barrier, texts drawn from a financial vocabulary
+with numbers and issuer names. The catalogue rows, keyword index and Chroma records are written
+exactly as ``DocumentIndex.ingest`` writes them (same tables, same metadata keys), but the
+vectors are not computed per chunk: 64 of the chunk texts are embedded with MiniLM and every
+chunk gets one of them plus noise, normalised (embedding 100k texts would take an hour on 2
+cores; latency depends on the number, dimension and spread of the vectors, not on what they say).
+
+Then, for the same queries, it times ``DocumentIndex.search`` as a public-side user, exactly what
+``sightline search`` runs (MiniLM query embedding, Chroma query with the allow-list filter, FTS5
+BM25 with the allow-list, fusion, catalogue check and passage resolution), the query embedding on
+its own, and a bare ``collection.query`` with the same query vector and no filter. Prints p50/p95
+of each, the ratio, and with ``--profile`` the top of a cProfile of the search loop.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import hashlib
+import io
 import json
+import os
+import pstats
 import random
 import statistics
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 WORDS = (
     "revenue net income operating margin gross profit cash flow capital expenditure dividend "
@@ -31,11 +45,89 @@ WORDS = (
     "hedging derivative litigation settlement regulatory capital tier ratio deposits loans "
     "provision credit losses trading fees advisory underwriting cloud subscription consumer"
 ).split()
+ISSUERS = [f"issuer{i}" for i in range(200)]  # rare terms: a query naming one is selective
 
 
 def percentile(values: list[float], q: float) -> float:
+    """The q-quantile (nearest rank) of ``values``."""
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def _text(rng: random.Random, issuer: str) -> str:
+    # Term statistics like a filing's: a head of common financial words (each in roughly a
+    # quarter of the chunks: the expensive case for BM25), numbers, the issuer's name, and a
+    # Zipf-distributed tail of 20,000 rarer words.
+    words = []
+    for _ in range(rng.randint(100, 180)):
+        roll = rng.random()
+        if roll < 0.12:
+            words.append(f"{rng.randint(1, 99999):,}")
+        elif roll < 0.14:
+            words.append(issuer)
+        elif roll < 0.30:
+            words.append(rng.choice(WORDS))
+        else:
+            words.append(f"w{min(19_999, int(rng.paretovariate(1.1)) - 1)}")
+    return " ".join(words)
+
+
+def build(index: Any, chunks: int, per_doc: int, seed: int = 7) -> None:
+    """Write a synthetic corpus into ``index`` (catalogue, FTS5, Chroma) with few MiniLM encodes."""
+    import numpy as np
+
+    from retrieval import keywords
+    from retrieval.index import _chunk_metadata, chunk_id
+
+    rng = random.Random(seed)
+    np_rng = np.random.default_rng(seed)
+    docs = chunks // per_doc
+    plan = []  # (doc_id, doc_name, groups, issuer, [Chunk])
+    for d in range(docs):
+        doc_id = hashlib.sha256(f"synthetic {d}".encode()).hexdigest()
+        groups = ("deal-team",) if d % 5 == 0 else ("public",)
+        issuer = ISSUERS[d % len(ISSUERS)]
+        items = []
+        for s in range(per_doc):
+            text = _text(rng, issuer)
+            sha = hashlib.sha256(text.encode()).hexdigest()
+            page = s // 4 + 1  # a stand-in for ingestion's Chunk (the fields the writes use)
+            items.append(SimpleNamespace(seq=s, page_start=page, page_end=page, text=text,
+                                         sha256=sha, tokens=200))  # fmt: skip
+        plan.append((doc_id, f"doc{d}", groups, issuer, items))
+    sample = [c.text for _, _, _, _, items in plan[:64] for c in items[:1]]
+    bases = index.embedder.embed(sample)
+    at, model = "2026-01-01T00:00:00+00:00", index.embedder.version
+    with index.catalogue.connect(write=True) as con:
+        for doc_id, doc_name, groups, issuer, items in plan:
+            con.execute(
+                "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                [doc_id, doc_name, f"Synthetic {doc_name}", issuer.upper(), "2023-01-01",
+                 "10-K", json.dumps(list(groups)), ",".join(groups), "pdf", f"{doc_name}.pdf",
+                 1, per_doc // 4, per_doc, "bench", at, "active", None, "{}", model],
+            )  # fmt: skip
+            con.executemany(
+                "INSERT INTO chunks (chunk_id, doc_id, seq, page_start, page_end, section,"
+                " text, content_sha256, tokens) VALUES (?,?,?,?,?,?,?,?,?)",
+                [(chunk_id(doc_id, c.seq), doc_id, c.seq, c.page_start, c.page_end, None,
+                  c.text, c.sha256, c.tokens) for c in items],
+            )  # fmt: skip
+        keywords.index_documents(con, [doc_id for doc_id, *_ in plan])  # as ingest, in one go
+    ids: list[str] = []
+    metas: list[dict[str, Any]] = []
+    rows: list[int] = []
+    for d, (doc_id, doc_name, groups, issuer, items) in enumerate(plan):
+        meta = {"title": f"Synthetic {doc_name}", "issuer": issuer.upper(),
+                "doc_date": "2023-01-01", "doc_type": "10-K"}  # fmt: skip
+        for c in items:
+            ids.append(chunk_id(doc_id, c.seq))
+            metas.append(
+                _chunk_metadata(doc_id, doc_name, meta, ",".join(groups), "bench", at, c, model)
+            )
+            rows.append(d % len(bases))
+    vectors = bases[rows] + np_rng.normal(0, 0.04, (len(rows), bases.shape[1])).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    index.vectors.upsert(ids, vectors, metas)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,95 +135,52 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chunks", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--per-doc", type=int, default=100)
+    parser.add_argument("--home", type=Path, default=None, help="Keep the corpus here (reused).")
+    parser.add_argument("--profile", action="store_true", help="cProfile the search loop.")
     args = parser.parse_args(argv)
     from app.offline import apply_offline_guards
 
     apply_offline_guards()
-    import numpy as np
-
     from retrieval.embeddings import Embedder, EmbeddingCache, load_model
-    from retrieval.index import DocumentIndex, chunk_id
+    from retrieval.index import DocumentIndex
     from retrieval.vectors import open_vectors
 
-    rng = random.Random(7)
-    np_rng = np.random.default_rng(7)
-    with tempfile.TemporaryDirectory() as tmp:
-        home = Path(tmp)
+    with ExitStack() as stack:
+        home = args.home or Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        marker = home / f"bench-{args.chunks}-{args.per_doc}.done"
         vectors = open_vectors("chroma", home)
         index = DocumentIndex(
             home / "documents",
             vectors=vectors,
             embedder=Embedder(device="cpu", cache=EmbeddingCache(home / "e.db")),
         )
-        started = time.perf_counter()
-        docs = args.chunks // args.per_doc
-        for d in range(docs):
-            doc_id = hashlib.sha256(str(d).encode()).hexdigest()
-            groups = ["deal-team"] if d % 5 == 0 else ["public"]
-            texts = [
-                " ".join(
-                    rng.choice(WORDS) if rng.random() > 0.15 else f"{rng.randint(1, 99999):,}"
-                    for _ in range(rng.randint(60, 140))
-                )
-                for _ in range(args.per_doc)
-            ]
-            ids = [chunk_id(doc_id, s) for s in range(args.per_doc)]
-            with index.catalogue.connect(write=True) as con:
-                con.execute(
-                    "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    [
-                        doc_id,
-                        f"doc{d}",
-                        f"Doc {d}",
-                        f"T{d % 50}",
-                        "2023-01-01",
-                        "10-K",
-                        json.dumps(groups),
-                        ",".join(groups),
-                        "pdf",
-                        f"doc{d}.pdf",
-                        1,
-                        10,
-                        args.per_doc,
-                        "bench",
-                        "2026-01-01",
-                        "active",
-                        None,
-                        "{}",
-                        "synthetic",
-                    ],
-                )
-                con.executemany(
-                    "INSERT INTO chunks (chunk_id, doc_id, seq, page_start, page_end, section,"
-                    " text, content_sha256, tokens) VALUES (?,?,?,?,?,?,?,?,?)",
-                    [
-                        (i, doc_id, s, s // 4 + 1, s // 4 + 1, None, t, "x", 200)
-                        for s, (i, t) in enumerate(zip(ids, texts, strict=True))
-                    ],
-                )
-            vecs = np_rng.standard_normal((args.per_doc, 384)).astype(np.float32)
-            vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
-            vectors.upsert(
-                ids,
-                vecs,
-                [{"doc_id": doc_id, "acl": ",".join(groups), "active": True} for _ in ids],
-            )
-        print(
-            f"built {docs * args.per_doc:,} chunks in {docs} docs in "
-            f"{time.perf_counter() - started:.0f}s",
-            file=sys.stderr,
-        )
+        if not marker.exists():
+            if vectors.count():
+                raise SystemExit(f"{home} holds another corpus; use an empty --home")
+            started = time.perf_counter()
+            build(index, args.chunks, args.per_doc)
+            marker.touch()
+            print(f"built {vectors.count():,} chunks in {time.perf_counter() - started:.0f}s")
         load_model("cpu").encode(["warm up"])
-        queries = [" ".join(rng.sample(WORDS, 4)) for _ in range(args.queries)]
+        rng = random.Random(11)
+        queries = [
+            " ".join(rng.sample(WORDS, 3) + ([rng.choice(ISSUERS)] if i % 2 else []))
+            for i in range(args.queries)
+        ]
         for q in queries[:5]:  # warm caches
             index.search(q, groups=["public"], k=10)
         full, bare, embed = [], [], []
         collection = vectors._collection  # the bare baseline: one unfiltered Chroma query
+        profiler = cProfile.Profile() if args.profile else None
         for q in queries:
+            if profiler:
+                profiler.enable()
             t0 = time.perf_counter()
             found = index.search(q, groups=["public"], k=10)
             full.append(time.perf_counter() - t0)
-            assert all("deal-team" not in p.access_groups for p in found)
+            if profiler:
+                profiler.disable()
+            assert found and all("deal-team" not in p.access_groups for p in found)
             t0 = time.perf_counter()
             vector = index.embedder.embed_query(q)
             embed.append(time.perf_counter() - t0)
@@ -144,11 +193,18 @@ def main(argv: list[str] | None = None) -> int:
             f"{name:<24} p50 {1000 * statistics.median(values):7.1f} ms   "
             f"p95 {1000 * percentile(values, 0.95):7.1f} ms"
         )
+    share = statistics.median(embed) / statistics.median(full)
+    print(f"query embedding share of the full query (p50): {100 * share:.0f}%")
     ratio = percentile(full, 0.95) / percentile(bare, 0.95)
     print(
         f"p95 ratio full hybrid / bare chroma: {ratio:.1f}x "
-        f"({args.chunks:,} chunks, {args.queries} queries)"
+        f"({args.chunks:,} chunks, {args.queries} queries, load average "
+        f"{os.getloadavg()[0]:.1f})"
     )
+    if profiler:
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(30)
+        print(out.getvalue())
     return 0
 
 

@@ -4,7 +4,9 @@ One SQLite file (``$SIGHTLINE_HOME/documents/catalogue.sqlite``, WAL, synchronou
 must stay consistent: the documents and their access groups, the chunk texts, the full-text index
 over them (kept in step by triggers, so a deleted chunk leaves the keyword index in the same
 transaction), the quarantine list and an append-only event log (upload, supersede, retag, delete,
-quarantine, flags) with who and when. Many processes may read while one writes.
+quarantine, flags) with who and when. Many processes may read while one writes. Keyword queries
+are answered from BM25 postings kept next to the chunks (``retrieval.keywords``), which score as
+FTS5's ``bm25`` does but in milliseconds at 100k chunks.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from retrieval import keywords
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -62,6 +66,25 @@ CREATE TRIGGER IF NOT EXISTS chunks_ai AFTER INSERT ON chunks BEGIN
 END;
 CREATE TRIGGER IF NOT EXISTS chunks_ad AFTER DELETE ON chunks BEGIN
     INSERT INTO chunks_fts (chunks_fts, rowid, text) VALUES ('delete', old.id, old.text);
+END;
+CREATE TABLE IF NOT EXISTS kw_docs (  -- documents whose chunks have BM25 postings
+    docno INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: postings name their document by it
+    doc_id TEXT NOT NULL UNIQUE,
+    chunks INTEGER NOT NULL,
+    tokens INTEGER NOT NULL,          -- FTS5 tokens over its chunks (for the average length)
+    terms TEXT NOT NULL               -- its distinct terms, space-separated (to purge them)
+);
+CREATE TABLE IF NOT EXISTS kw_postings (  -- BM25 postings of one term over every document
+    term TEXT PRIMARY KEY,            -- an FTS5 token (porter unicode61), as chunks_fts has it
+    version INTEGER NOT NULL,         -- new random value on every rewrite (readers' caches)
+    postings BLOB NOT NULL            -- (docno u32, chunk rowid u32, count u16, chunk tokens u16)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS kw_dead (docno INTEGER PRIMARY KEY, terms TEXT NOT NULL);
+-- Chunks are only ever deleted a whole document at a time. Its postings become unreachable in
+-- the same transaction (its docno leaves kw_docs) and are purged at the next keyword write.
+CREATE TRIGGER IF NOT EXISTS kw_chunks_ad AFTER DELETE ON chunks BEGIN
+    INSERT OR IGNORE INTO kw_dead SELECT docno, terms FROM kw_docs WHERE doc_id = old.doc_id;
+    DELETE FROM kw_docs WHERE doc_id = old.doc_id;
 END;
 CREATE TABLE IF NOT EXISTS events (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -137,6 +160,11 @@ class Catalogue:
             con.executescript(SCHEMA)
         finally:
             con.close()
+        with self.connect() as con:  # catalogues written before the postings existed
+            stale = keywords.needs_backfill(con)
+        if stale:
+            with self.connect(write=True) as con:
+                keywords.backfill(con)
 
     @contextmanager
     def connect(self, *, write: bool = False) -> Iterator[sqlite3.Connection]:
@@ -262,25 +290,24 @@ class Catalogue:
     ) -> list[tuple[str, float]]:
         """BM25 over chunk text, restricted to active documents under ``acls`` (allow-list).
 
+        The query's terms are OR-ed, each an FTS5 phrase; the scores are FTS5's ``bm25`` (negated),
+        computed from precomputed postings (``retrieval.keywords``) instead of row by row.
+
         Returns (chunk_id, score) pairs, best first; higher is better.
         """
         terms = query_terms(query)
         if not terms or not acls or (doc_ids is not None and not doc_ids):
             return []
-        match = " OR ".join('"' + t.replace('"', "") + '"' for t in terms)
-        sql = (
-            "SELECT c.chunk_id, bm25(chunks_fts) AS s FROM chunks_fts "
-            "JOIN chunks c ON c.id = chunks_fts.rowid JOIN documents d ON d.doc_id = c.doc_id "
-            f"WHERE chunks_fts MATCH ? AND d.status = 'active' AND d.acl IN ({_marks(acls)})"
-        )
-        args: list[Any] = [match, *acls]
+        scope = f"SELECT doc_id FROM documents WHERE status = 'active' AND acl IN ({_marks(acls)})"
+        args: list[Any] = list(acls)
         if doc_ids is not None:
-            sql += f" AND d.doc_id IN ({_marks(doc_ids)})"
+            scope += f" AND doc_id IN ({_marks(doc_ids)})"
             args.extend(doc_ids)
-        sql += " ORDER BY s LIMIT ?"
         with self.connect() as con:
-            rows = con.execute(sql, [*args, limit]).fetchall()
-        return [(r[0], -float(r[1])) for r in rows]
+            return keywords.search(
+                con, [t.replace('"', "") for t in terms], scope_sql=scope, scope_args=args,
+                limit=limit, cache_key=str(self.path),
+            )  # fmt: skip
 
     def chunks_with_docs(self, chunk_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         """Chunk rows joined with their document rows, by chunk_id."""

@@ -25,6 +25,7 @@ from ingestion.documents.errors import DocumentRejected
 from ingestion.documents.parsers import ParsedDocument
 from ingestion.documents.sandbox import ParseLimits, parse_document
 from ingestion.errors import InputError, NotFoundError
+from retrieval import keywords
 from retrieval.catalogue import Catalogue, acl_key, now
 from retrieval.embeddings import CHUNK_TOKENS, Embedder, count_tokens
 from retrieval.fusion import (
@@ -269,6 +270,7 @@ class DocumentIndex:
                     for cid, c in zip(ids, chunks, strict=True)
                 ],
             )
+            keywords.index_documents(con, [doc_id])  # BM25 postings, same transaction
         self.vectors.upsert(
             ids,
             vectors,
