@@ -23,7 +23,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from features.definitions import MARKET_TICKER
-from features.events import Bar, Quote, event_to_dict
+from features.events import Bar, Quote
 from features.streaming import DAY_US, GAP_DAYS, stamp_to_python
 from features.values import FeatureValue
 
@@ -62,11 +62,10 @@ def process_quote_arrays(
     micros = np.asarray(ts, dtype="datetime64[us]").astype(np.int64)
     fields = [np.asarray(x, dtype=np.float64) for x in (bid, ask, bid_size, ask_size)]
     b, a, bs, as_ = fields
-    codes, uniques = _factorize(tickers)
-    known_u, row_u = _lookup(engine, source, uniques)
+    codes, known_u, row_u, new_names = _codes(engine, source, tickers)
     last_ts = source.state("@quote_ts", (), np.nan)
     last_q = source.state("@quote", (4,), np.nan)
-    seed_us = np.full(len(uniques), _NONE, dtype=np.int64)
+    seed_us = np.full(len(row_u), _NONE, dtype=np.int64)
     has = row_u >= 0
     seed = last_ts[row_u[has]]
     seed_us[has] = np.where(np.isnan(seed), _NONE, seed).astype(np.int64)
@@ -75,10 +74,18 @@ def process_quote_arrays(
     with np.errstate(invalid="ignore"):
         finite = np.isfinite(b) & np.isfinite(a) & np.isfinite(bs) & np.isfinite(as_)
         valid = known & finite & (b > 0) & (a >= b) & (bs >= 0) & (as_ >= 0)
-    order, c, first = _grouped(codes)
-    t, v = micros[order], valid[order]
-    prev = np.maximum(_before_max(c, first, t, v), seed_us[c])
+    if len(row_u) == len(codes):  # every ticker once (codes are 0, 1, ...): no grouping
+        order = c = codes
+        first = np.ones(len(codes), dtype=bool)
+        t, v, prev = micros, valid, seed_us
+    else:
+        order, c, first = _grouped(codes)
+        t, v = micros[order], valid[order]
+        prev = np.maximum(_before_max(c, first, t, v), seed_us[c])
     accepted = v & (t > prev)
+    if accepted.all():  # the usual case: nothing to label
+        engine.stats["accepted"] += len(codes)
+        return _apply_quotes(source, codes, row_u, new_names, order, micros, fields, emit)
 
     # Label like the event-by-event rules; equal timestamps: duplicate or conflict.
     label = np.where(
@@ -99,24 +106,45 @@ def process_quote_arrays(
     in_arrival = np.empty_like(label)
     in_arrival[order] = label
 
-    def quote_dict(i: int) -> dict[str, object]:
+    def quote_dict(i: int) -> dict[str, object]:  # event_to_dict(Quote(...)), built directly
         when = stamp_to_python(int(micros[i]), daily=False)
-        fields_i = (float(b[i]), float(a[i]), float(bs[i]), float(as_[i]))
-        return event_to_dict(Quote(str(tickers[i]), when, *fields_i))  # type: ignore[arg-type]
+        return {
+            "kind": "quote",
+            "ticker": str(tickers[i]),
+            "ts": when.isoformat(),
+            "bid": float(b[i]),
+            "ask": float(a[i]),
+            "bid_size": float(bs[i]),
+            "ask_size": float(as_[i]),
+        }
 
     _count(engine, in_arrival, quote_dict)
+    return _apply_quotes(source, codes, row_u, new_names, order[accepted], micros, fields, emit)
 
-    acc = order[accepted]  # grouped by ticker, arrival order within
+
+def _apply_quotes(
+    source: SourceState,
+    codes: np.ndarray,
+    row_u: np.ndarray,
+    new_names: list[str],
+    acc: np.ndarray,
+    micros: np.ndarray,
+    fields: list[np.ndarray],
+    emit: bool,
+) -> list[FeatureValue]:
+    """Apply accepted quotes ``acc`` (grouped by ticker, arrival order within)."""
+    import numpy as np
+
     if len(acc) == 0:
         return []
-    rows_u = _register(source, uniques, row_u, np.unique(codes[acc]))
+    rows_u = _register(source, new_names, row_u, codes[acc])
     rows = rows_u[codes[acc]]
     ends = np.append(rows[1:] != rows[:-1], True)
-    last_ts = source.state("@quote_ts", (), np.nan)  # registering may have grown the arrays
-    last_q = source.state("@quote", (4,), np.nan)
-    last_ts[rows[ends]] = micros[acc[ends]]
-    last_q[rows[ends]] = np.column_stack([f[acc[ends]] for f in fields])
-    inputs = {"bid": b[acc], "ask": a[acc], "bid_size": bs[acc], "ask_size": as_[acc]}
+    last = acc[ends]
+    source.state("@quote_ts", (), np.nan)[rows[ends]] = micros[last]
+    source.state("@quote", (4,), np.nan)[rows[ends]] = np.column_stack([f[last] for f in fields])
+    b, a, bs, as_ = (f[acc] for f in fields)
+    inputs = {"bid": b, "ask": a, "bid_size": bs, "ask_size": as_}
     return source.apply_events(rows, micros[acc], inputs, emit=emit, grouped=True)
 
 
@@ -162,8 +190,7 @@ def process_bar_arrays(
     adj = np.asarray(adj_close, dtype=np.float64)
     cl = np.full(n, np.nan) if close is None else np.asarray(close, dtype=np.float64)
     vol = np.full(n, np.nan) if volume is None else np.asarray(volume, dtype=np.float64)
-    codes, uniques = _factorize(tickers)
-    known_u, row_u = _lookup(engine, source, uniques)
+    codes, known_u, row_u, new_names = _codes(engine, source, tickers)
     known = known_u[codes]
     with np.errstate(invalid="ignore"):
         valid = np.isfinite(adj) & (adj > 0)
@@ -222,10 +249,15 @@ def process_bar_arrays(
             same = ref is not None and ref_day == day and _same(ref, event)
             label[i] = 4 if same else 3
 
-    def bar_dict(i: int) -> dict[str, object]:
-        return event_to_dict(
-            Bar(str(tickers[i]), _day_date(int(days[i])), float(adj[i]), _opt(cl[i]), _opt(vol[i]))
-        )
+    def bar_dict(i: int) -> dict[str, object]:  # event_to_dict(Bar(...)), built directly
+        return {
+            "kind": "bar",
+            "ticker": str(tickers[i]),
+            "date": _day_date(int(days[i])).isoformat(),
+            "adj_close": float(adj[i]),
+            "close": _opt(cl[i]),
+            "volume": _opt(vol[i]),
+        }
 
     _count(engine, label, bar_dict)
 
@@ -243,7 +275,7 @@ def process_bar_arrays(
         return []
     open_end = int(max(open0, dv.max()))
     acc = np.flatnonzero(accepted)
-    rows_u = _register(source, uniques, row_u, np.unique(codes[acc]), index_flag=True)
+    rows_u = _register(source, new_names, row_u, codes[acc], index_flag=True)
     pend = source.state("@bar_pending", (), 0.0)  # registering may have grown the arrays
     pend_vals = source.state("@bar_pending_vals", (3,), np.nan)
     rows_acc = rows_u[codes[acc]]
@@ -367,30 +399,32 @@ def _apply_bars(
 
 
 # ------------------------------------------------------------------------------------ helpers
-def _factorize(names: Sequence[str] | np.ndarray) -> tuple[np.ndarray, list[str]]:
-    """Codes 0.. per distinct name (first-seen order) and the distinct names."""
+def _codes(
+    engine: StreamingEngine, source: SourceState, names: Sequence[str] | np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+    """Codes 0.. per distinct name (first-seen order); per code: accepted? entity row (-1: none).
+
+    One hash pass over the batch (pandas), then one dict lookup per distinct name.
+    """
     import numpy as np
 
-    if len(names) <= 1024:  # a dict beats pandas' setup on small batches
+    n = len(names)
+    if n <= 512:  # a dict beats pandas' setup on small batches
         seen: dict[str, int] = {}
-        codes = np.fromiter((seen.setdefault(t, len(seen)) for t in names), np.int64, len(names))
-        return codes, list(seen)
-    import pandas as pd
+        codes = np.fromiter((seen.setdefault(t, len(seen)) for t in names), np.int64, n)
+        uniques = list(seen)
+    else:
+        import pandas as pd
 
-    codes, uniques = pd.factorize(np.asarray(names, dtype=object))
-    return codes.astype(np.int64), [str(u) for u in uniques]
-
-
-def _lookup(
-    engine: StreamingEngine, source: SourceState, uniques: list[str]
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per distinct name: accepted by the universe? its entity row (-1: none yet)."""
-    import numpy as np
-
-    k = len(uniques)
-    known = np.fromiter((engine._known(t) for t in uniques), bool, k)
-    rows = np.fromiter((source.index.get(t, -1) for t in uniques), np.int64, k)
-    return known, rows
+        found, distinct = pd.factorize(np.asarray(names, dtype=object))
+        codes, uniques = found.astype(np.int64), distinct.tolist()
+    index = source.index
+    rows = np.fromiter((index.get(t, -1) for t in uniques), np.int64, len(uniques))
+    if engine.universe is None:
+        known = np.ones(len(uniques), dtype=bool)
+    else:
+        known = np.fromiter((t in engine.universe for t in uniques), bool, len(uniques))
+    return codes, known, rows, uniques
 
 
 def _register(
@@ -401,16 +435,18 @@ def _register(
     *,
     index_flag: bool = False,
 ) -> np.ndarray:
-    """Give the distinct names in ``used`` that have no row yet one (rows_u updated)."""
+    """Give the names of codes in ``used`` that have no row yet one (rows_u updated)."""
     import numpy as np
 
-    new = used[rows_u[used] < 0]
-    if len(new):
-        names = [uniques[k] for k in new]
-        rows_u[new] = source.register(names)
-        if index_flag:
-            flag = np.array([n.startswith("^") for n in names], dtype=np.float64)
-            source.state("@bar_index", (), 0.0)[rows_u[new]] = flag
+    fresh = used[rows_u[used] < 0]
+    if len(fresh) == 0:
+        return rows_u
+    new = np.unique(fresh)
+    names = [uniques[k] for k in new]
+    rows_u[new] = source.register(names)
+    if index_flag:
+        flag = np.array([n.startswith("^") for n in names], dtype=np.float64)
+        source.state("@bar_index", (), 0.0)[rows_u[new]] = flag
     return rows_u
 
 

@@ -68,6 +68,8 @@ class Evaluator(Protocol):
     entity ``rows()[j]`` in block rows ``0 .. lengths()[j] - 1``, oldest first; cells past an
     entity's length are padding (missing inputs) whose values are ignored and must not reach
     the state. Time-major keeps every step along time a contiguous vector over the entities.
+    Nodes evaluate under ``np.errstate(all="ignore")``, set once by the evaluator: a division
+    by zero or a log of zero gives inf/NaN, which the nodes turn into missing values.
     """
 
     def column(self, name: str) -> np.ndarray:
@@ -384,8 +386,7 @@ class Rolling(Node):
         at = np.arange(z.shape[1])
         shift = z[present.argmax(axis=0), at]
         ev.state(key + "#shift", (), np.nan)[ev.rows()] = shift
-        with np.errstate(all="ignore"):
-            d = np.where(present, z - shift, 0.0)
+        d = np.where(present, z - shift, 0.0)
         (s1, s2), n = _window_sums([d, d * d], present, w)
         _store_sums(ev, key, [s1, s2], n)
         # Equal run: the window's first value is present and every later one equals the one
@@ -419,12 +420,19 @@ class Rolling(Node):
     def _step_running(self, ev: Evaluator, rows: np.ndarray, x: np.ndarray) -> np.ndarray:
         import numpy as np
 
-        old = _ring_push(ev, self.cached_key, self.window, rows, {"": x})[""]
+        key, w = self.cached_key, self.window
+        old = _ring_push(ev, key, w, rows, {"": x})[""]
+        if len(rows) * w <= DIRECT_CELLS:  # few entities: summing their windows is cheaper
+            ring = ev.state(key + "#hist", (w,), np.nan)[rows]
+            present = ~np.isnan(ring)
+            total = np.where(present, ring, 0.0).sum(axis=1)  # pairwise summation: no drift
+            n = present.sum(axis=1, dtype=np.float64)
+            ev.state(key + "#sums", (2,), 0.0)[rows] = np.column_stack([total, n])
+            ev.state(key + "#comp", (1,), 0.0)[rows] = 0.0
+            return self._mean_or_sum(total, n)
         new_in, old_in = ~np.isnan(x), ~np.isnan(old)
-        (total,), n = _step_sums(
-            ev, self.cached_key, rows, [np.where(new_in, x, 0.0)], [np.where(old_in, old, 0.0)],
-            new_in, old_in,
-        )  # fmt: skip
+        add, sub = np.where(new_in, x, 0.0), np.where(old_in, old, 0.0)
+        (total,), n = _step_sums(ev, key, rows, [add], [sub], new_in, old_in)
         return self._mean_or_sum(total, n)
 
     def _step_std(self, ev: Evaluator, rows: np.ndarray, x: np.ndarray) -> np.ndarray:
@@ -439,9 +447,8 @@ class Rolling(Node):
         k = shift[rows]
         k = np.where(np.isnan(k) & new_in, x, k)
         shift[rows] = k
-        with np.errstate(all="ignore"):
-            d_new = np.where(new_in, x - k, 0.0)
-            d_old = np.where(old_in, old - k, 0.0)
+        d_new = np.where(new_in, x - k, 0.0)
+        d_old = np.where(old_in, old - k, 0.0)
         (s1, s2), n = _step_sums(
             ev, key, rows, [d_new, d_new * d_new], [d_old, d_old * d_old], new_in, old_in
         )
@@ -463,9 +470,8 @@ class Rolling(Node):
         rescan = old == cur  # NaN never equals: a missing value leaving changes nothing
         cur = better(cur, x)
         if rescan.any():
-            with np.errstate(all="ignore"):
-                ring = ev.state(key + "#hist", (self.window,), np.nan)
-                cur[rescan] = better.reduce(ring[rows[rescan]], axis=1)
+            ring = ev.state(key + "#hist", (self.window,), np.nan)
+            cur[rescan] = better.reduce(ring[rows[rescan]], axis=1)
         best[rows] = cur
         return np.where(n >= self.min_periods, cur, np.nan)
 
@@ -473,8 +479,7 @@ class Rolling(Node):
         import numpy as np
 
         if self.kind == "mean":
-            with np.errstate(all="ignore"):
-                total = total / n
+            total = total / n
         return np.where(n >= self.min_periods, total, np.nan)
 
     def _finish_std(
@@ -482,10 +487,14 @@ class Rolling(Node):
     ) -> np.ndarray:
         import numpy as np
 
-        with np.errstate(all="ignore"):
-            var = np.maximum((s2 - s1 * s1 / n) / (n - 1), 0.0)
-            out = np.sqrt(np.where(flat, 0.0, var))
+        var = np.maximum((s2 - s1 * s1 / n) / (n - 1), 0.0)
+        out = np.sqrt(np.where(flat, 0.0, var))
         return np.where((n >= self.min_periods) & (n > 1), out, np.nan)
+
+
+# A step sums whole windows when entities x window is at most this (e.g. a micro-batch of a
+# few dozen quotes): fewer numpy calls than updating compensated running sums.
+DIRECT_CELLS = 8192
 
 
 def _stepwise_is_cheaper(x: np.ndarray, window: int) -> bool:
@@ -498,6 +507,8 @@ def _stepwise(ev: Evaluator, x: np.ndarray, step: object) -> np.ndarray:
     import numpy as np
 
     rows, lengths = ev.rows(), ev.lengths()
+    if len(x) == 1:
+        return step(ev, rows, x[0])[None]  # type: ignore[operator, no-any-return]
     out = np.full(x.shape[:2], np.nan)
     out[0] = step(ev, rows, x[0])  # type: ignore[operator]
     for t in range(1, len(x)):
@@ -524,11 +535,10 @@ def _ring_push(
 
 
 def _neumaier(s: np.ndarray, c: np.ndarray, term: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``s + term`` with Neumaier's compensation accumulated in ``c``."""
-    import numpy as np
-
+    """``s + term``, its rounding error (Knuth's TwoSum, exact) accumulated in ``c``."""
     t = s + term
-    return t, c + np.where(np.abs(s) >= np.abs(term), (s - t) + term, (term - t) + s)
+    z = t - s
+    return t, c + ((s - (t - z)) + (term - z))
 
 
 def _step_sums(
@@ -555,8 +565,12 @@ def _step_sums(
     if m == 0:
         sums[rows, 0] = n
         return [], n
-    head, c = _neumaier(s[:, :m], comp[rows], np.column_stack(new))
-    head, c = _neumaier(head, c, -np.column_stack(old))
+    if m == 1:  # views, no copies
+        add, sub = new[0][:, None], old[0][:, None]
+    else:
+        add, sub = np.column_stack(new), np.column_stack(old)
+    head, c = _neumaier(s[:, :m], comp[rows], add)
+    head, c = _neumaier(head, c, -sub)
     sums[rows, :m] = head
     sums[rows, m] = n
     comp[rows] = c
@@ -635,10 +649,13 @@ def _window_sums(
     import numpy as np
 
     out = []
-    for term in [*terms, present.astype(float)]:
+    for term in terms:
         c = np.cumsum(term, axis=0)
         out.append(c[window:] - c[:-window])
-    return out[:-1], out[-1]
+    if present.all():  # full windows everywhere (the steady state): no count to sum
+        return out, np.full((len(present) - window, present.shape[1]), float(window))
+    c = np.cumsum(present, axis=0, dtype=np.float64)
+    return out, c[window:] - c[:-window]
 
 
 def _sliding_extreme(z: np.ndarray, window: int, better: np.ufunc) -> np.ndarray:
@@ -703,9 +720,8 @@ class RollingBeta(Node):
         at = np.arange(pair.shape[1])
         kx, ky = zx[first, at], zy[first, at]
         ev.state(key + "#shift", (2,), np.nan)[ev.rows()] = np.column_stack([kx, ky])
-        with np.errstate(all="ignore"):
-            dx = np.where(pair, zx - kx, 0.0)
-            dy = np.where(pair, zy - ky, 0.0)
+        dx = np.where(pair, zx - kx, 0.0)
+        dy = np.where(pair, zy - ky, 0.0)
         sums, n = _window_sums([dx, dy, dx * dx, dx * dy], pair, w)
         _store_sums(ev, key, sums, n)
         return self._slope(sums, n)
@@ -723,11 +739,10 @@ class RollingBeta(Node):
         k = shift[rows]
         k = np.where((np.isnan(k[:, 0]) & new_in)[:, None], xy, k)
         shift[rows] = k
-        with np.errstate(all="ignore"):
-            dx = np.where(new_in, x - k[:, 0], 0.0)
-            dy = np.where(new_in, y - k[:, 1], 0.0)
-            ox = np.where(old_in, old["#x"] - k[:, 0], 0.0)
-            oy = np.where(old_in, old["#y"] - k[:, 1], 0.0)
+        dx = np.where(new_in, x - k[:, 0], 0.0)
+        dy = np.where(new_in, y - k[:, 1], 0.0)
+        ox = np.where(old_in, old["#x"] - k[:, 0], 0.0)
+        oy = np.where(old_in, old["#y"] - k[:, 1], 0.0)
         sums, n = _step_sums(
             ev, key, rows, [dx, dy, dx * dx, dx * dy], [ox, oy, ox * ox, ox * oy], new_in, old_in
         )
@@ -737,13 +752,12 @@ class RollingBeta(Node):
         import numpy as np
 
         sx, sy, sxx, sxy = sums
-        with np.errstate(all="ignore"):
-            var = sxx - sx * sx / n
-            cov = sxy - sx * sy / n
-            # x constant over the window: the batch's REGR_SLOPE is NULL; the sums leave
-            # rounding noise around zero, so "no spread" is anything below 1e-12 of sxx.
-            flat = var <= 1e-12 * sxx
-            out = np.where(flat, np.nan, cov / np.where(flat, 1.0, var))
+        var = sxx - sx * sx / n
+        cov = sxy - sx * sy / n
+        # x constant over the window: the batch's REGR_SLOPE is NULL; the sums leave
+        # rounding noise around zero, so "no spread" is anything below 1e-12 of sxx.
+        flat = var <= 1e-12 * sxx
+        out = np.where(flat, np.nan, cov / np.where(flat, 1.0, var))
         return np.where(n >= self.min_periods, out, np.nan)
 
 

@@ -212,36 +212,36 @@ class SourceState:
         width = len(stamps)
         self._rows, self._lengths, self._inputs, self._width = rows, lengths, inputs, width
         memo: dict[str, np.ndarray] = {}
-        values = np.stack([d.expr.evaluate(self, memo) for d in self.definitions], axis=2)
-        ok = np.isfinite(values)  # (width, entities, features)
-        if width > 1:
-            ok &= (np.arange(width)[:, None] < lengths)[:, :, None]
-            backwards = ok[::-1]
-            last = width - 1 - backwards.argmax(axis=0)  # (entities, features)
-            r, c = np.nonzero(backwards.any(axis=0))
-            t = last[r, c]
-        else:
-            r, c = np.nonzero(ok[0])
-            t = np.zeros(len(r), dtype=np.int64)
-        self.latest[rows[r], c] = values[t, r, c]
-        self.latest_at[rows[r], c] = stamps[t, r]
-        if emit:
-            defs = self.definitions
-            when: dict[int, date] = {}
-            for ti, ri, ci in zip(*np.nonzero(ok), strict=True):
-                s = int(stamps[ti, ri])
-                if s not in when:
-                    when[s] = stamp_to_python(s, daily=self.daily)
-                d = defs[ci]
-                out.append(
-                    FeatureValue(
-                        self.entities[rows[ri]],
-                        d.name,
-                        d.version,
-                        when[s],
-                        float(values[ti, ri, ci]),
+        padded = None if width == 1 else np.arange(width)[:, None] >= lengths
+        for c, d in enumerate(self.definitions):
+            with np.errstate(all="ignore"):  # inf/NaN become missing values (see Evaluator)
+                values = d.expr.evaluate(self, memo)  # (width, entities)
+            ok = np.isfinite(values)
+            if padded is not None:
+                ok[padded] = False
+                backwards = ok[::-1]
+                r = np.flatnonzero(backwards.any(axis=0))
+                t = width - 1 - backwards[:, r].argmax(axis=0)
+            else:
+                r = np.flatnonzero(ok[0])
+                t = np.zeros(len(r), dtype=np.int64)
+            self.latest[rows[r], c] = values[t, r]
+            self.latest_at[rows[r], c] = stamps[t, r]
+            if emit:
+                when: dict[int, date] = {}
+                for ti, ri in zip(*np.nonzero(ok), strict=True):
+                    s = int(stamps[ti, ri])
+                    if s not in when:
+                        when[s] = stamp_to_python(s, daily=self.daily)
+                    out.append(
+                        FeatureValue(
+                            self.entities[rows[ri]],
+                            d.name,
+                            d.version,
+                            when[s],
+                            float(values[ti, ri]),
+                        )
                     )
-                )
 
 
 class StreamingEngine:

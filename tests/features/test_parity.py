@@ -70,6 +70,9 @@ def clean_events(
         ts = t0 + timedelta(seconds=i * 7 + int(rng.integers(0, 5)))
         bid_size, ask_size = float(rng.integers(0, 50) * 100), float(rng.integers(1, 50) * 100)
         events.append(Quote(ticker, ts, mid - half, mid + half, bid_size, ask_size))
+    # (ticker, period_end, item) is the table's key: two cover-page share counts filed on the
+    # same day would collide, so the second is left out.
+    keys = set()
     for ticker in TICKERS[:2]:
         for year in range(2000, 2000 + int(rng.integers(1, 4))):
             period = date(year, 12, 31)
@@ -79,7 +82,9 @@ def clean_events(
                     value = float(rng.uniform(-500, 5_000)) if item != "total_assets" else 6000.0
                     when = filed if rng.random() < 0.8 else filed + timedelta(days=40)
                     end = period if item != "shares_outstanding" else filed
-                    events.append(Filing(ticker, when, end, item, round(value, 3)))
+                    if (ticker, end, item) not in keys:
+                        keys.add((ticker, end, item))
+                        events.append(Filing(ticker, when, end, item, round(value, 3)))
     for series in ("aaa", "baa", "tbilrate", "unemp"):
         for day in days[:: int(rng.integers(1, 9))]:
             if rng.random() < 0.8:
