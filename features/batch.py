@@ -30,8 +30,8 @@ if TYPE_CHECKING:
 _COLUMN_REF = re.compile(r'^"?[A-Za-z_][A-Za-z0-9_]*"?$')
 _LITERAL = re.compile(r"^-?[0-9.]+(e-?[0-9]+)?(::DOUBLE)?$")
 _RUNNING = "OVER (ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)"
-# Stage from which the per-entity row number ``_rn`` can be read (see ``StageCompiler._order``).
-_RN_STAGE = 3
+# Stage from which window operands can be read: ``_pad`` (padding rows) is a base column.
+_ORDER_STAGE = 0
 ORDER_ERROR = "feature batch: rows reached the window pass out of (entity, ts) order"
 
 
@@ -41,17 +41,22 @@ class StageCompiler:
     Every window is a *streaming* window (``OVER ()``) over the rows sorted once by
     (entity, ts): DuckDB evaluates those in one pass in input order, where each
     ``PARTITION BY entity ORDER BY ts`` stage would sort the whole table again and evaluate
-    sliding frames with a segment tree. Entity boundaries come from the per-entity row number
-    ``_rn``: a value ``k`` rows back is used only when ``_rn > k``. The row number's stage also
-    checks, on every row, that the rows really arrive in (entity, ts) order, and stops the
-    query with ``ORDER_ERROR`` if not, so a plan that lost the order cannot give wrong values.
+    sliding frames with a segment tree.
+
+    Entity boundaries: each entity's rows are preceded by ``reach`` padding rows (``_pad``,
+    every input missing; the longest window or lag any node uses), so a window or lag of a
+    real row never reaches the previous entity and needs no per-row mask. Window operands are
+    missing on padding rows (``_masked``). Padding rows are dropped at the end by ``_keep``,
+    which also checks on every row that the rows really arrive in (entity, ts) order and
+    stops the query with ``ORDER_ERROR`` if not, so a plan that lost the order cannot give
+    wrong values.
 
     Sliding aggregates are folded from power-of-two segments (doubling): level ``2s`` of a row
     combines level ``s`` of the row with level ``s`` of the row ``s`` back; a window of ``w``
     rows combines the levels of its binary digits. Each fold is an associative combine of a
-    small state (a sum; count, mean and centred sum of squares; a max), so a window costs
-    O(log w) streaming passes over all rows whatever its length, and the sums are pairwise
-    (rounding error grows with log w, not with the entity's history).
+    small state (sums; a max; an affine map), so a window costs O(log w) streaming passes
+    whatever its length, and the sums are pairwise (rounding error grows with log w, not with
+    the length of the table).
     """
 
     def __init__(self, epoch: int = EWMA_EPOCH) -> None:
@@ -60,6 +65,8 @@ class StageCompiler:
         self._count = 0
         self._names: dict[tuple[str, int], tuple[str, int]] = {}
         self.ordered = False
+        self.reach = 0  # padding rows each entity needs: the longest window or lag
+        self._masked_cols: set[str] = set()
 
     def materialize(self, sql: str, stage: int, name: str | None = None) -> tuple[str, int]:
         """Add ``sql`` as a column of stage ``stage + 1`` (bare column refs pass through)."""
@@ -84,35 +91,49 @@ class StageCompiler:
         """
         return self.materialize(sql, stage)
 
-    def _order(self) -> int:
-        """Add the (entity, ts) order columns once; the stage from which ``_rn`` is readable."""
+    def _order(self, reach: int = 0) -> int:
+        """Ask for the (entity, ts) order and ``reach`` padding rows; the stage they hold from."""
+        self.reach = max(self.reach, reach)
         if not self.ordered:
             self.ordered = True
-            self.materialize("ROW_NUMBER() OVER ()", 0, name="_g")
             self.materialize("LAG(entity) OVER ()", 0, name="_pe")
             self.materialize("LAG(ts) OVER ()", 0, name="_pt")
-            start = f'MAX(CASE WHEN "_pe" IS DISTINCT FROM entity THEN "_g" END) {_RUNNING}'
-            self.materialize(start, 1, name="_start")
-            in_order = '"_pe" IS NULL OR "_pe" < entity OR ("_pe" = entity AND "_pt" < ts)'
-            fail = f"error('{ORDER_ERROR}')"
-            rn = f'CASE WHEN {in_order} THEN "_g" - "_start" + 1 ELSE {fail} END'
-            self.materialize(rn, 2, name="_rn")
-        return _RN_STAGE
+            # Padding rows (ts NULL) come first in their entity, then ts strictly increases.
+            in_order = (
+                '"_pe" IS NULL OR "_pe" < entity '
+                'OR ("_pe" = entity AND ("_pt" IS NULL OR "_pt" < ts))'
+            )
+            keep = f"""CASE WHEN {in_order} THEN "_pad" IS NULL ELSE error('{ORDER_ERROR}') END"""
+            self.materialize(keep, 1, name="_keep")
+        return _ORDER_STAGE
+
+    def _masked(self, sql: str, stage: int) -> tuple[str, int]:
+        """``sql`` as a column that is missing on padding rows (a window operand)."""
+        x, s = self.operand(sql, stage)
+        if x in self._masked_cols:
+            return x, s
+        s = max(s, self._order())
+        col, s = self.materialize(f'CASE WHEN "_pad" IS NULL THEN {x} END', s)
+        self._masked_cols.add(col)
+        return col, s
 
     def lag(self, sql: str, stage: int, k: int = 1, default: str = "NULL") -> tuple[str, int]:
-        """The value of ``sql`` ``k`` rows back in the same entity (``default`` before it)."""
-        x, s = self.operand(sql, stage)
-        s = max(s, self._order())
-        other = "" if default == "NULL" else f" ELSE {default}"
-        return f'CASE WHEN "_rn" > {k} THEN LAG({x}, {k}) OVER (){other} END', s
+        """The value of ``sql`` ``k`` rows back in the same entity (missing before it)."""
+        x, s = self._masked(sql, stage)
+        self._order(k)
+        return f"LAG({x}, {k}, {default}) OVER ()", s
+
+    def _back(self, col: str, stage: int, k: int, default: str) -> tuple[str, int]:
+        """Column ``col`` (already missing on padding rows) of the row ``k`` back."""
+        return self.materialize(f"LAG({col}, {k}, {default}) OVER ()", stage)
 
     def _shifted(
         self, cols: list[str], stage: int, k: int, identity: list[str]
     ) -> tuple[list[str], int]:
-        """``cols`` of the row ``k`` back as columns; ``identity`` where that row is outside."""
+        """``cols`` of the row ``k`` back as columns; ``identity`` before the first row."""
         out, top = [], stage
         for col, ident in zip(cols, identity, strict=True):
-            lagged, s = self.materialize(*self.lag(col, stage, k, ident))
+            lagged, s = self._back(col, stage, k, ident)
             out.append(lagged)
             top = max(top, s)
         return out, top
@@ -138,47 +159,59 @@ class StageCompiler:
         ``overlap`` allows overlapping segments (max/min): then only the largest level is
         needed.
         """
+        top = 1 << (window.bit_length() - 1)  # the largest level the window holds
+        rest = window - top
+        # Non-overlapping: the window is the top level then, further back, one level per
+        # binary digit of ``rest``, largest first. Each digit's segment is folded in as soon
+        # as its level exists, so only the running fold is carried, not every level.
+        offsets, offset = {}, top
+        for bit in reversed(range(top.bit_length())):
+            if rest & (1 << bit):
+                offsets[1 << bit] = offset
+                offset += 1 << bit
         cols, s = self._level(leaf, stage)
-        levels = {1: (cols, s)}
-        size = 1
-        while size * 2 <= window:
+        size, acc = 1, None
+        while True:
+            if not overlap and size in offsets:
+                seg, s2 = self._shifted(cols, s, offsets[size], identity)
+                if acc is None:
+                    acc = (seg, s2)
+                else:
+                    acc = self._level(combine(seg, acc[0]), max(s2, acc[1]))
+            if size == top:
+                break
             older, s2 = self._shifted(cols, s, size, identity)
             cols, s = self._level(combine(cols, older), max(s, s2))
             size *= 2
-            levels[size] = (cols, s)
-        if size == window:
-            return cols, s
-        if overlap:
-            older, s2 = self._shifted(cols, s, window - size, identity)
+        if overlap and rest:
+            older, s2 = self._shifted(cols, s, rest, identity)
             return self._level(combine(cols, older), max(s, s2))
-        offset, part = size, size // 2
-        while offset < window:
-            if window - offset >= part:
-                older, s2 = self._shifted(*levels[part], offset, identity)
-                cols, s = self._level(combine(cols, older), max(s, s2))
-                offset += part
-            part //= 2
-        return cols, s
+        if acc is None:
+            return cols, s
+        return self._level(combine(cols, acc[0]), max(s, acc[1]))
+
+    def _running_count(self, sql: str, stage: int) -> tuple[str, int]:
+        x, s = self._masked(sql, stage)
+        return self.materialize(f"COUNT({x}) {_RUNNING}", s)
 
     def entity_count(self, sql: str, stage: int) -> tuple[str, int]:
         """Running count of non-missing ``sql`` since the entity's first row (exact)."""
-        x, s = self.operand(sql, stage)
-        s = max(s, self._order())
-        total, s = self.materialize(f"COUNT({x}) {_RUNNING}", s)
-        # The running count is over all rows; the entity's own starts after what precedes it.
-        before = f'CASE WHEN "_rn" = 1 THEN {total} - CASE WHEN {x} IS NULL THEN 0 ELSE 1 END END'
-        base, s = self.materialize(f"LAST_VALUE({before} IGNORE NULLS) {_RUNNING}", s)
+        total, s = self._running_count(sql, stage)
+        # The running count is over all rows; it does not move on padding rows, so the
+        # count before the entity is its value on the entity's padding.
+        base, s = self.materialize(f'MAX(CASE WHEN "_pad" THEN {total} END) {_RUNNING}', s)
         return self.materialize(f"{total} - {base}", s)
 
     def window_count(self, sql: str, stage: int, window: int) -> tuple[str, int]:
         """Count of non-missing ``sql`` over the entity's last ``window`` rows (exact)."""
-        count, s = self.entity_count(sql, stage)
-        back, s2 = self.materialize(*self.lag(count, s, window, "0"))
-        return self.materialize(f"{count} - {back}", max(s, s2))
+        total, s = self._running_count(sql, stage)
+        self._order(window)
+        back, s2 = self._back(total, s, window, "0")
+        return self.materialize(f"{total} - {back}", max(s, s2))
 
     def entity_first(self, sql: str, stage: int, when: str | None = None) -> tuple[str, int]:
         """The entity's first non-missing ``sql`` (where ``when`` holds, if given)."""
-        x, s = self.operand(sql, stage)
+        x, s = self._masked(sql, stage)
         seen, s = self.entity_count(when or x, s)
         mark = f"{seen} = 1 AND {when or x} IS NOT NULL"
         first, s = self.materialize(
@@ -188,26 +221,30 @@ class StageCompiler:
         # entity's; no value of this entity is shifted by it.
         return self.materialize(f"CASE WHEN {seen} > 0 THEN {first} END", s)
 
-    def run_length(self, sql: str, stage: int) -> tuple[str, int]:
-        """Rows in a row, up to this one, where ``sql`` holds the same value (0 if missing)."""
-        x, s = self.operand(sql, stage)
+    def all_equal(self, sql: str, stage: int, window: int) -> tuple[str, int]:
+        """Whether the last ``window`` rows all hold the same (non-missing) value."""
+        x, s = self._masked(sql, stage)
         prev, s = self.materialize(*self.lag(x, s))
-        start, s = self.materialize(
-            f'LAST_VALUE(CASE WHEN {x} IS NULL OR {prev} IS DISTINCT FROM {x} THEN "_g" END '
-            f"IGNORE NULLS) {_RUNNING}",
-            s,
-        )
-        return self.materialize(f'CASE WHEN {x} IS NULL THEN 0 ELSE "_g" - {start} + 1 END', s)
+        same, s = self.materialize(f"CASE WHEN {x} = {prev} THEN 1 END", s)
+        # window - 1 rows in a row each equal to the row before: the window is one value.
+        repeats, s = self.window_count(same, s, window - 1)
+        return f"{repeats} = {window - 1}", s
 
     def _sums(self, terms: list[str], stage: int, window: int) -> tuple[list[str], int]:
-        leaf = [f"COALESCE({t}, 0::DOUBLE)" for t in terms]
+        self._order(window)
+        leaf = []
+        for term in terms:
+            t, stage = self._masked(term, stage)
+            leaf.append(f"COALESCE({t}, 0::DOUBLE)")
         return self.fold(leaf, stage, window, _add, ["0::DOUBLE"] * len(terms))
 
     def rolling(
         self, kind: str, sql: str, stage: int, window: int, min_periods: int
     ) -> tuple[str, int]:
         """sum, mean, std (sample), max or min over the last ``window`` rows."""
-        x, s = self.operand(sql, stage)
+        x, s = self._masked(sql, stage)
+        sx = s
+        self._order(window)
         need = max(min_periods, 1)
         if kind in ("max", "min"):
             pick = "GREATEST" if kind == "max" else "LEAST"  # both skip NULLs, as MAX/MIN do
@@ -216,7 +253,7 @@ class StageCompiler:
             )
             if need <= 1:  # the fold is NULL exactly when the window holds no value
                 return best, s
-            n, sn = self.window_count(x, stage, window)
+            n, sn = self.window_count(x, sx, window)
             return f"CASE WHEN {n} >= {need} THEN {best} END", max(s, sn)
         n, sn = self.window_count(x, s, window)
         if kind in ("sum", "mean"):
@@ -228,10 +265,10 @@ class StageCompiler:
             shift, s = self.entity_first(x, s)
             d, s = self.materialize(f"{x} - {shift}", s)
             (s1, s2), s = self._sums([d, f"{d} * {d}"], s, window)
-            run, sr = self.run_length(x, stage)
+            flat, sr = self.all_equal(x, sx, window) if window > 1 else ("FALSE", s)
             var = f"GREATEST(({s2} - {s1} * {s1} / {n}) / ({n} - 1), 0::DOUBLE)"
             # A window of one repeated value has no spread; the sums would leave ~1e-16.
-            std = f"CASE WHEN {run} >= {window} THEN 0::DOUBLE ELSE SQRT({var}) END"
+            std = f"CASE WHEN {flat} THEN 0::DOUBLE ELSE SQRT({var}) END"
             return f"CASE WHEN {n} >= {max(need, 2)} THEN {std} END", max(s, sn, sr)
         raise ValueError(f"unknown rolling kind {kind}")
 
@@ -239,7 +276,7 @@ class StageCompiler:
         self, y_sql: str, x_sql: str, stage: int, window: int, min_periods: int
     ) -> tuple[str, int]:
         """OLS slope of y on x over the pairs of the last ``window`` rows."""
-        (y, sy), (x, sx) = self.operand(y_sql, stage), self.operand(x_sql, stage)
+        (y, sy), (x, sx) = self._masked(y_sql, stage), self._masked(x_sql, stage)
         pair, s = self.materialize(
             f"CASE WHEN {x} IS NOT NULL AND {y} IS NOT NULL THEN 1 END", max(sx, sy)
         )
@@ -272,7 +309,7 @@ class StageCompiler:
         beyond it the older part is dropped, its weight being lam to the number of values in
         the span (1e-55 for lam=0.94 and 2,048 values).
         """
-        x, s = self.operand(sql, stage)
+        x, s = self._masked(sql, stage)
         seen, s = self.entity_count(x, s)
         a = f"CASE WHEN {x} IS NULL THEN 1 WHEN {seen} = 1 THEN 0 ELSE {lam!r} END::DOUBLE"
         b = f"CASE WHEN {x} IS NULL THEN 0 WHEN {seen} = 1 THEN 1 ELSE {1 - lam!r} END * {x}"
@@ -282,10 +319,20 @@ class StageCompiler:
         )
         return f"CASE WHEN {seen} >= {max(min_periods, 1)} THEN {y} END", s
 
-    def ctes(self, base: str) -> tuple[str, str]:
-        """The WITH clause body and the name of the last stage."""
+    def ctes(self, base: str, entities: str) -> tuple[str, str]:
+        """The WITH clause body and the name of the last stage.
+
+        ``entities`` lists (a superset of) the base's entities: each gets its padding rows.
+        """
         if self.ordered:
-            base = f"SELECT * FROM ({base}) ORDER BY entity, ts"
+            pad = (
+                f"SELECT e.entity, TRUE AS _pad FROM ({entities}) e, "
+                f"range({max(self.reach, 1)}) r(i)"
+            )
+            base = (
+                f"SELECT * FROM (SELECT *, NULL::BOOLEAN AS _pad FROM ({base}) "
+                f"UNION ALL BY NAME {pad}) ORDER BY entity, ts NULLS FIRST"
+            )
         parts = [f"s0 AS ({base})"]
         for k, columns in enumerate(self.stages, start=1):
             if columns:
@@ -354,6 +401,14 @@ def base_query(source: str, definitions: list[FeatureDefinition]) -> str:
     raise ValueError(f"unknown source {source}")
 
 
+def entity_query(source: str, base: str) -> str:
+    """Distinct entities of a source (read from its table: cheaper than the base query)."""
+    table = {"bars": "prices", "quotes": "quotes"}.get(source)
+    if table is None:
+        return f"SELECT DISTINCT entity FROM ({base})"
+    return f"SELECT DISTINCT ticker AS entity FROM {table}"
+
+
 def _trimmed(base: str, since: date, lookback: int) -> str:
     """Keep, per entity, only the rows from ``lookback`` rows before the first row >= since."""
     return (
@@ -388,9 +443,11 @@ def feature_query(
     lookbacks = [d.expr.lookback() for d in definitions]
     if since is not None and source in ("bars", "quotes") and None not in lookbacks:
         base = _trimmed(base, since, max(lb or 0 for lb in lookbacks))
-    ctes, last = compiler.ctes(base)
+    ctes, last = compiler.ctes(base, entity_query(source, base))
     names = ", ".join(f'"{d.name}"' for d in definitions)
-    where = f"WHERE ts >= {_sql_date(since)}" if since is not None else ""
+    keep = ['"_keep"'] if compiler.ordered else []
+    since_cut = [f"ts >= {_sql_date(since)}"] if since is not None else []
+    where = "WHERE " + " AND ".join(keep + since_cut) if keep or since_cut else ""
     if wide:
         return f"WITH {ctes}\nSELECT entity, ts, {names} FROM {last} {where}"
     return (
