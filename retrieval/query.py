@@ -87,7 +87,6 @@ SYNONYMS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"\bvar\b", "value-at-risk"),
         (r"\bguidance\b|\boutlook\b", "guidance outlook expects"),
         (r"\bspin[\s-]?off\b|\bseparation\b", "spin-off separation distribution"),
-        (r"\bsegments?\b", "segment segments"),
     )
 )  # fmt: skip
 
@@ -110,6 +109,12 @@ IMPLIED_STATEMENTS: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = tuple(
          ("income statement", "balance sheet")),
     )
 )  # fmt: skip
+
+# A question about causes wants the narrative (MD&A), not the statement that holds the figure.
+_ASKS_WHY = re.compile(
+    r"\bwhy\b|\bwhat\s+(drove|drives|caused|explains)\b|\bdrivers?\s+of\b|\breasons?\s+for\b",
+    re.I,
+)
 
 # Words that instruct the assistant rather than describe the information wanted.
 INSTRUCTION_WORDS = frozenset(
@@ -167,7 +172,7 @@ def statements_implied(query: str) -> tuple[str, ...]:
 def understand(query: str) -> QueryPlan:
     """Split a question into its keyword form, its dense form and the statements it names."""
     statements = statements_named(query)
-    implied = () if statements else statements_implied(query)
+    implied = () if statements or _ASKS_WHY.search(query) else statements_implied(query)
     sentences = [s for s in _SENTENCE_SPLIT.split(query.strip()) if s]
     content = [s for s in sentences if not _INSTRUCTION_SENTENCE.match(s)] or sentences
     dense = " ".join(content)

@@ -55,3 +55,19 @@ def test_assistant_instructions_leave_both_query_forms() -> None:
 def test_a_question_that_is_all_instruction_is_kept_whole() -> None:
     plan = understand("Answer briefly.")
     assert plan.dense_text == "Answer briefly." and plan.keyword_text
+
+
+def test_figures_imply_their_statement_unless_the_question_asks_why() -> None:
+    assert understand("Is the company capital-intensive?").implied == (
+        "cash flow statement",
+        "balance sheet",
+    )
+    assert understand("What is the FY2022 inventory turnover ratio?").implied == (
+        "balance sheet",
+        "income statement",
+    )
+    # A named statement wins over implied ones; a question about causes wants the narrative.
+    named = understand("What is capex? Use the cash flow statement.")
+    assert named.statements == ("cash flow statement",) and named.implied == ()
+    assert understand("What drove gross margin change in FY2022?").implied == ()
+    assert understand("Which segment had the highest net revenue?").implied == ()
