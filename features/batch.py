@@ -199,7 +199,9 @@ class StageCompiler:
         total, s = self._running_count(sql, stage)
         # The running count is over all rows; it does not move on padding rows, so the
         # count before the entity is its value on the entity's padding.
-        base, s = self.materialize(f'MAX(CASE WHEN "_pad" THEN {total} END) {_RUNNING}', s)
+        base, s = self.materialize(
+            f'LAST_VALUE(CASE WHEN "_pad" THEN {total} END IGNORE NULLS) {_RUNNING}', s
+        )
         return self.materialize(f"{total} - {base}", s)
 
     def window_count(self, sql: str, stage: int, window: int) -> tuple[str, int]:
