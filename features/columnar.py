@@ -72,9 +72,10 @@ def process_quote_arrays(
 
     known = known_u[codes]
     with np.errstate(invalid="ignore"):
-        finite = np.isfinite(b) & np.isfinite(a) & np.isfinite(bs) & np.isfinite(as_)
+        finite = np.isfinite(np.stack(fields)).all(axis=0)
         valid = known & finite & (b > 0) & (a >= b) & (bs >= 0) & (as_ >= 0)
-    if len(row_u) == len(codes):  # every ticker once (codes are 0, 1, ...): no grouping
+    distinct = len(row_u) == len(codes)
+    if distinct:  # every ticker once (codes are 0, 1, ...): no grouping
         order = c = codes
         first = np.ones(len(codes), dtype=bool)
         t, v, prev = micros, valid, seed_us
@@ -85,7 +86,9 @@ def process_quote_arrays(
     accepted = v & (t > prev)
     if accepted.all():  # the usual case: nothing to label
         engine.stats["accepted"] += len(codes)
-        return _apply_quotes(source, codes, row_u, new_names, order, micros, fields, emit)
+        return _apply_quotes(
+            source, codes, row_u, new_names, order, micros, fields, emit, distinct=distinct
+        )
 
     # Label like the event-by-event rules; equal timestamps: duplicate or conflict.
     label = np.where(
@@ -131,12 +134,21 @@ def _apply_quotes(
     micros: np.ndarray,
     fields: list[np.ndarray],
     emit: bool,
+    *,
+    distinct: bool = False,
 ) -> list[FeatureValue]:
     """Apply accepted quotes ``acc`` (grouped by ticker, arrival order within)."""
     import numpy as np
 
     if len(acc) == 0:
         return []
+    if distinct:  # every quote, each of another ticker: no gathers
+        rows = _register(source, new_names, row_u, codes)[codes]
+        source.state("@quote_ts", (), np.nan)[rows] = micros
+        source.state("@quote", (4,), np.nan)[rows] = np.column_stack(fields)
+        b, a, bs, as_ = fields
+        inputs = {"bid": b, "ask": a, "bid_size": bs, "ask_size": as_}
+        return source.apply_events(rows, micros, inputs, emit=emit, distinct=True)
     rows_u = _register(source, new_names, row_u, codes[acc])
     rows = rows_u[codes[acc]]
     ends = np.append(rows[1:] != rows[:-1], True)

@@ -148,18 +148,24 @@ class SourceState:
         *,
         emit: bool = False,
         grouped: bool = False,
+        distinct: bool = False,
     ) -> list[FeatureValue]:
         """Apply observations ``(rows[i], stamps[i], inputs[..][i])``; return values when ``emit``.
 
         Each entity's observations must come in their order (other entities may interleave;
-        ``grouped``: they do not, each entity's are contiguous already). They are laid out as
-        time-major blocks: block[k, j] = the k-th observation here of the j-th entity.
+        ``grouped``: they do not, each entity's are contiguous already; ``distinct``: one
+        observation per entity). They are laid out as time-major blocks: block[k, j] = the
+        k-th observation here of the j-th entity.
         """
         import numpy as np
 
         out: list[FeatureValue] = []
         m = len(rows)
         if m == 0:
+            return out
+        if distinct:  # one step, no copies
+            block = {k: v[None] for k, v in inputs.items()}
+            self._block(rows, np.ones(m, dtype=np.int64), stamps[None], block, emit, out)
             return out
         order = np.arange(m) if grouped else np.argsort(rows, kind="stable")
         r = rows[order]
@@ -212,36 +218,57 @@ class SourceState:
         width = len(stamps)
         self._rows, self._lengths, self._inputs, self._width = rows, lengths, inputs, width
         memo: dict[str, np.ndarray] = {}
-        padded = None if width == 1 else np.arange(width)[:, None] >= lengths
+        if width == 1:  # one observation per entity: every feature in one pass
+            with np.errstate(all="ignore"):  # inf/NaN become missing values (see Evaluator)
+                values = np.stack([d.expr.evaluate(self, memo)[0] for d in self.definitions], 1)
+            ok = np.isfinite(values)  # (entities, features)
+            if ok.all():
+                self.latest[rows] = values
+                self.latest_at[rows] = stamps[0][:, None]
+            else:
+                r, c = np.nonzero(ok)
+                self.latest[rows[r], c] = values[r, c]
+                self.latest_at[rows[r], c] = stamps[0, r]
+            if emit:
+                self._emit(rows, stamps, values[None], ok[None], out)
+            return
+        padded = np.arange(width)[:, None] >= lengths
         for c, d in enumerate(self.definitions):
             with np.errstate(all="ignore"):  # inf/NaN become missing values (see Evaluator)
                 values = d.expr.evaluate(self, memo)  # (width, entities)
             ok = np.isfinite(values)
-            if padded is not None:
-                ok[padded] = False
-                backwards = ok[::-1]
-                r = np.flatnonzero(backwards.any(axis=0))
-                t = width - 1 - backwards[:, r].argmax(axis=0)
-            else:
-                r = np.flatnonzero(ok[0])
-                t = np.zeros(len(r), dtype=np.int64)
+            ok[padded] = False
+            backwards = ok[::-1]
+            r = np.flatnonzero(backwards.any(axis=0))
+            t = width - 1 - backwards[:, r].argmax(axis=0)
             self.latest[rows[r], c] = values[t, r]
             self.latest_at[rows[r], c] = stamps[t, r]
             if emit:
-                when: dict[int, date] = {}
-                for ti, ri in zip(*np.nonzero(ok), strict=True):
-                    s = int(stamps[ti, ri])
-                    if s not in when:
-                        when[s] = stamp_to_python(s, daily=self.daily)
-                    out.append(
-                        FeatureValue(
-                            self.entities[rows[ri]],
-                            d.name,
-                            d.version,
-                            when[s],
-                            float(values[ti, ri]),
-                        )
-                    )
+                self._emit(rows, stamps, values[:, :, None], ok[:, :, None], out, feature=c)
+
+    def _emit(
+        self,
+        rows: np.ndarray,
+        stamps: np.ndarray,
+        values: np.ndarray,
+        ok: np.ndarray,
+        out: list[FeatureValue],
+        feature: int = 0,
+    ) -> None:
+        """Append a FeatureValue per ``ok`` cell of ``values`` (width, entities, features)."""
+        import numpy as np
+
+        when: dict[int, date] = {}
+        for ti, ri, ci in zip(*np.nonzero(ok), strict=True):
+            s = int(stamps[ti, ri])
+            if s not in when:
+                when[s] = stamp_to_python(s, daily=self.daily)
+            d = self.definitions[feature + ci]
+            out.append(
+                FeatureValue(
+                    self.entities[rows[ri]], d.name, d.version, when[s], float(values[ti, ri, ci])
+                )
+            )
 
 
 class StreamingEngine:
