@@ -30,8 +30,6 @@ if TYPE_CHECKING:
 _COLUMN_REF = re.compile(r'^"?[A-Za-z_][A-Za-z0-9_]*"?$')
 _LITERAL = re.compile(r"^-?[0-9.]+(e-?[0-9]+)?(::DOUBLE)?$")
 _RUNNING = "OVER (ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)"
-# Stage from which window operands can be read: ``_pad`` (padding rows) is a base column.
-_ORDER_STAGE = 0
 ORDER_ERROR = "feature batch: rows reached the window pass out of (entity, ts) order"
 
 
@@ -91,8 +89,8 @@ class StageCompiler:
         """
         return self.materialize(sql, stage)
 
-    def _order(self, reach: int = 0) -> int:
-        """Ask for the (entity, ts) order and ``reach`` padding rows; the stage they hold from."""
+    def _order(self, reach: int = 0) -> None:
+        """Ask for the (entity, ts) order and ``reach`` padding rows per entity."""
         self.reach = max(self.reach, reach)
         if not self.ordered:
             self.ordered = True
@@ -105,14 +103,13 @@ class StageCompiler:
             )
             keep = f"""CASE WHEN {in_order} THEN "_pad" IS NULL ELSE error('{ORDER_ERROR}') END"""
             self.materialize(keep, 1, name="_keep")
-        return _ORDER_STAGE
 
     def _masked(self, sql: str, stage: int) -> tuple[str, int]:
         """``sql`` as a column that is missing on padding rows (a window operand)."""
         x, s = self.operand(sql, stage)
         if x in self._masked_cols:
             return x, s
-        s = max(s, self._order())
+        self._order()
         col, s = self.materialize(f'CASE WHEN "_pad" IS NULL THEN {x} END', s)
         self._masked_cols.add(col)
         return col, s
