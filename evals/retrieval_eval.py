@@ -1,6 +1,7 @@
 """FinanceBench page-level retrieval: Sightline's hybrid index vs the LlamaIndex default recipe.
 
     python -m evals.retrieval_eval [--docs N] [--k 10] [--cache-dir DIR] [--no-baseline]
+        [--json OUT] [--misses]
 
 For every question whose gold PDF is present, both systems retrieve the top 10 chunks, once with
 the search restricted to the gold document ("single-doc") and once over every document ("shared
@@ -11,7 +12,10 @@ ratio ours/baseline, and the questions skipped because their PDF is missing.
 The baseline is the LlamaIndex default recipe: one pypdf Document per page -> SentenceSplitter
 (1024/200) -> the same MiniLM via llama-index-embeddings-huggingface at the local model path ->
 VectorStoreIndex over Chroma -> top k. Both indexes persist under --cache-dir (embeddings keyed by
-content hash), so a rerun only embeds what changed. FinanceBench is CC-BY-NC: evaluation only.
+content hash; ours under ``ours-chunking<CHUNKING_VERSION>``), so a rerun only embeds what changed.
+``--json`` also records each question's first gold-hit rank per system and setting, the skipped
+questions, build/query seconds and the load average; ``--misses`` prints the ranks per question.
+FinanceBench is CC-BY-NC: evaluation only.
 """
 
 from __future__ import annotations
@@ -88,6 +92,22 @@ def score(questions: Sequence[dict], retrieve: Callable[[dict], list[Hit]]) -> d
     return metrics(first_ranks(questions, retrieve))
 
 
+# The issuers' exchange tickers, as a researcher tags a filing with ``--issuer TICKER``
+# (documents.jsonl names the company but not its ticker). Public facts about the ten issuers.
+TICKERS = {
+    "3M": "MMM",
+    "AMD": "AMD",
+    "Best Buy": "BBY",
+    "Coca-Cola": "KO",
+    "Johnson & Johnson": "JNJ",
+    "JPMorgan": "JPM",
+    "Microsoft": "MSFT",
+    "PepsiCo": "PEP",
+    "Pfizer": "PFE",
+    "Walmart": "WMT",
+}
+
+
 def doc_meta(data: Path) -> dict[str, dict]:
     """documents.jsonl by doc_name."""
     return {d["doc_name"]: d for d in map(json.loads, (data / "documents.jsonl").open())}
@@ -115,13 +135,14 @@ def build_ours(pdfs: Sequence[Path], cache: Path, meta: dict[str, dict], device:
     for pdf in pdfs:
         m = meta.get(pdf.stem, {})
         period = str(m.get("doc_period", ""))
-        title = f"{m.get('company', pdf.stem)} {m.get('doc_type', '').upper()} {period}".strip()
+        company = m.get("company", pdf.stem)
+        title = f"{company} {m.get('doc_type', '').upper()} {period}".strip()
         (result,) = index.ingest(
             [pdf],
             groups=["public"],
             uploaded_by="eval",
             title=title,
-            issuer=m.get("company"),
+            issuer=TICKERS.get(company, company),
             doc_type=m.get("doc_type"),
         )
         pages += result.pages

@@ -9,6 +9,7 @@ gets a multiplicative prior (IDF-weighted, so a rare company name counts more th
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -33,19 +34,24 @@ def reciprocal_rank_fusion(
 
 
 def _descriptor_terms(doc: Mapping[str, Any]) -> set[str]:
-    parts = [
+    parts = (
         str(doc.get("doc_name") or ""),
         str(doc.get("title") or ""),
         str(doc.get("issuer") or ""),
         str(doc.get("doc_type") or ""),
-    ]
+    )
+    return set(_descriptor_terms_of(parts))
+
+
+@functools.lru_cache(maxsize=65536)  # per query for every document: ~70 ms at 1,000 documents
+def _descriptor_terms_of(parts: tuple[str, ...]) -> frozenset[str]:
     text = " ".join(parts).replace("_", " ")
     terms = set(query_terms(text))
     terms.update(t.replace("-", "") for t in re.findall(r"[a-z0-9][a-z0-9\-]+", text.lower()))
     for term in list(terms):  # "2023q2" also names 2023
         if m := re.match(r"(\d{4})q\d$", term):
             terms.add(m.group(1))
-    return terms
+    return frozenset(terms)
 
 
 def _question_terms(query: str) -> set[str]:
@@ -57,6 +63,15 @@ def _question_terms(query: str) -> set[str]:
     return terms
 
 
+def _matched(descriptors: set[str], wanted: set[str]) -> set[str]:
+    # Equal, or a short form of at least three letters ("jpm" of "jpmorgan", "pepsi" of "pepsico").
+    found = descriptors & wanted
+    for term in wanted - found:
+        if len(term) >= 3 and term.isalpha() and any(d.startswith(term) for d in descriptors):
+            found.add(term)
+    return found
+
+
 def document_prior(query: str, docs: Sequence[Mapping[str, Any]]) -> dict[str, float]:
     """A 0..1 prior per doc_id: how well the question's terms match each document's descriptors.
 
@@ -65,7 +80,7 @@ def document_prior(query: str, docs: Sequence[Mapping[str, Any]]) -> dict[str, f
     if len(docs) < 2:
         return {}
     wanted = _question_terms(query)
-    described = {d["doc_id"]: _descriptor_terms(d) & wanted for d in docs}
+    described = {d["doc_id"]: _matched(_descriptor_terms(d), wanted) for d in docs}
     counts: dict[str, int] = {}
     for terms in described.values():
         for term in terms:

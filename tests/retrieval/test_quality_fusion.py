@@ -31,3 +31,24 @@ def test_best_per_page_keeps_each_page_once_in_order() -> None:
         spread=1.0,
     )
     assert [cid for _, cid in tied] == ["y", "x"]
+
+
+def test_document_prior_knows_tickers_and_short_names() -> None:
+    from retrieval.fusion import document_prior
+
+    docs = [
+        {"doc_id": name, "doc_name": name, "title": title, "issuer": issuer, "doc_type": "10k"}
+        for name, title, issuer in (
+            ("JPMORGAN_2022Q2_10Q", "JPMorgan 10Q 2022", "JPM"),
+            ("JOHNSON_JOHNSON_2022_10K", "Johnson & Johnson 10K 2022", "JNJ"),
+            ("PEPSICO_2022_10K", "PepsiCo 10K 2022", "PEP"),
+        )
+    ]
+    for question, expected in (
+        ("What drove gross margin change as of FY2022 for JnJ?", "JOHNSON_JOHNSON_2022_10K"),
+        ("In 2022 Q2, which of JPMorgan's segments earned most?", "JPMORGAN_2022Q2_10Q"),
+        ("What restructuring costs did Pepsi report in FY2022?", "PEPSICO_2022_10K"),
+    ):
+        prior = document_prior(question, docs)
+        assert max(prior, key=prior.__getitem__) == expected
+        assert sorted(prior.values())[-2] < 0.5  # the year alone does not tie the others
