@@ -128,6 +128,11 @@ def index_documents(con: sqlite3.Connection, doc_ids: Sequence[str]) -> None:
             added.setdefault(term, []).append(post)
     dead = _purgeable(con)
     _rewrite(con, {**dict.fromkeys(dead[1]), **dict.fromkeys(added)}, added, dead[0])
+    if added:  # readers cache kw_docs per catalogue version (see _scope)
+        con.execute(
+            "INSERT OR REPLACE INTO catalogue_version VALUES "
+            "(1, coalesce((SELECT n FROM catalogue_version WHERE id = 1), 0) + 1)"
+        )
 
 
 def _purgeable(con: sqlite3.Connection) -> tuple[np.ndarray, list[str]]:
@@ -190,6 +195,43 @@ def backfill(con: sqlite3.Connection) -> None:
     index_documents(con, missing)
 
 
+_Scope = tuple[int, float, np.ndarray, np.ndarray]
+_SCOPES: OrderedDict[tuple[Any, ...], _Scope] = OrderedDict()
+
+
+def _scope(
+    con: sqlite3.Connection, scope_sql: str, scope_args: Sequence[Any], cache_key: str
+) -> _Scope | None:
+    """Row count, average length, and the stored and allowed docnos as masks.
+
+    Cached per catalogue version: kw_docs and documents change only in transactions that bump it.
+    """
+    row = con.execute("SELECT n FROM catalogue_version WHERE id = 1").fetchone()
+    key = (cache_key, row[0] if row else 0, scope_sql, *scope_args)
+    with _LOCK:
+        if key in _SCOPES:
+            _SCOPES.move_to_end(key)
+            return _SCOPES[key]
+    docs = con.execute(
+        f"SELECT docno, chunks, tokens, doc_id IN ({scope_sql}) FROM kw_docs", list(scope_args)
+    ).fetchall()
+    if not docs:
+        return None
+    table = np.array(docs, dtype=np.int64)
+    n_rows, avgdl = int(table[:, 1].sum()), float(table[:, 2].sum()) / float(table[:, 1].sum())
+    live = np.zeros(int(table[:, 0].max()) + 1, dtype=bool)  # docno -> stored (stats)
+    live[table[:, 0]] = True
+    allowed = np.zeros_like(live)  # docno -> in the allow-list (and the metadata filters)
+    allowed[table[table[:, 3] == 1, 0]] = True
+    if not allowed.any():
+        return None
+    with _LOCK:
+        _SCOPES[key] = (n_rows, avgdl, live, allowed)
+        while len(_SCOPES) > 64:
+            _SCOPES.popitem(last=False)
+    return n_rows, avgdl, live, allowed
+
+
 def search(
     con: sqlite3.Connection,
     terms: Sequence[str],
@@ -209,19 +251,10 @@ def search(
         limit: how many to return.
         cache_key: names the catalogue for the in-process postings cache.
     """
-    docs = con.execute(
-        f"SELECT docno, chunks, tokens, doc_id IN ({scope_sql}) FROM kw_docs", list(scope_args)
-    ).fetchall()
-    if not docs:
+    scope = _scope(con, scope_sql, scope_args, cache_key)
+    if scope is None:
         return []
-    table = np.array(docs, dtype=np.int64)
-    n_rows, avgdl = int(table[:, 1].sum()), float(table[:, 2].sum()) / float(table[:, 1].sum())
-    live = np.zeros(int(table[:, 0].max()) + 1, dtype=bool)  # docno -> stored (stats)
-    live[table[:, 0]] = True
-    allowed = np.zeros_like(live)  # docno -> in the allow-list (and the metadata filters)
-    allowed[table[table[:, 3] == 1, 0]] = True
-    if not allowed.any():
-        return []
+    n_rows, avgdl, live, allowed = scope
     parts_rows: list[np.ndarray] = []
     parts_score: list[np.ndarray] = []
     single: dict[str, int] = {}  # token -> how many query terms are that token (each counts)
