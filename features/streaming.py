@@ -184,10 +184,10 @@ class SourceState:
         longest = int(counts.max())
         for lo in range(0, longest, BLOCK_WIDTH):
             width = min(BLOCK_WIDTH, longest - lo)
+            active = counts > lo
             if lo == 0 and width == longest:
-                bi, bj, src, active = group, rank, order, slice(None)
+                bi, bj, src = group, rank, order
             else:
-                active = counts > lo  # type: ignore[assignment]
                 take = (rank >= lo) & (rank < lo + width)
                 bi = (np.cumsum(active) - 1)[group[take]]
                 bj, src = rank[take] - lo, order[take]
@@ -226,9 +226,9 @@ class SourceState:
                 self.latest[rows] = values
                 self.latest_at[rows] = stamps[0][:, None]
             else:
-                r, c = np.nonzero(ok)
-                self.latest[rows[r], c] = values[r, c]
-                self.latest_at[rows[r], c] = stamps[0, r]
+                r, f = np.nonzero(ok)
+                self.latest[rows[r], f] = values[r, f]
+                self.latest_at[rows[r], f] = stamps[0, r]
             if emit:
                 self._emit(rows, stamps, values[None], ok[None], out)
             return
