@@ -251,3 +251,22 @@ def test_quote_policy_matches_the_rules(seed: int, n: int, size: int) -> None:
         process_quote_arrays(engine, *quotes_to_arrays(quotes[i : i + size]))
     assert dict(engine.stats) == dict(rules.stats)
     assert same_records(list(engine.rejected), rules.rejected[-100:])
+
+
+def test_quote_timestamps_centuries_apart_take_the_per_ticker_path() -> None:
+    """Timestamps too far apart for the packed (ticker, time) key: same labels, same values."""
+    tickers = [f"T{i:02d}" for i in range(20)]
+    quotes = []
+    for i, t in enumerate(tickers):
+        for ts in (datetime(1, 1, 2), datetime(9999, 12, 30), datetime(1, 1, 3)):  # last: late
+            quotes.append(Quote(t, ts, 10.0 + i, 10.5 + i, 100.0, 100.0))
+    quotes.append(quotes[1])  # a duplicate of the year-9999 quote
+    rules = QuoteRules(tickers)
+    for q in quotes:
+        rules.on(q)
+    engine = StreamingEngine(["quoted_depth"], universe=tickers)
+    process_quote_arrays(engine, *quotes_to_arrays(quotes))
+    assert dict(engine.stats) == dict(rules.stats) == {"accepted": 40, "late": 20, "duplicate": 1}
+    assert same_records(list(engine.rejected), rules.rejected[-100:])
+    (depth,) = engine.latest("T05")
+    assert (depth.as_of, depth.value) == (datetime(9999, 12, 30), 200.0)
