@@ -88,8 +88,9 @@ def run_pandas(data: Path, out: Path) -> None:
     import numpy as np
     import pandas as pd
 
+    # The ticker stays categorical, as read_parquet gives a dictionary column: grouping on its
+    # codes is what a pandas user gets by default, and faster than on strings.
     df = pd.read_parquet(data)
-    df["ticker"] = df["ticker"].astype(str)
     df = df.sort_values(["ticker", "date"], ignore_index=True)
     index_rows = df["ticker"].str.startswith("^")
     df.loc[index_rows, ["close", "volume"]] = np.nan
