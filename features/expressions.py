@@ -659,23 +659,26 @@ def _window_sums(
 
 
 def _sliding_extreme(z: np.ndarray, window: int, better: np.ufunc) -> np.ndarray:
-    """``better`` (np.fmax/np.fmin) of the ``window`` cells ending at each block column.
+    """``better`` (np.fmax/np.fmin) of the ``window`` cells ending at each block row.
 
-    van Herk / Gil-Werman: cut the row into blocks of ``window`` cells; a window is the suffix
-    of one block and the prefix of the next, so two running extremes give every window in
-    O(1) per cell, exactly.
+    van Herk / Gil-Werman on chunks of ``window`` rows aligned with the history (chunk 0): a
+    window ending in chunk k is a suffix of chunk k-1 and a prefix of chunk k, so one running
+    extreme forwards over chunk k and one backwards over chunk k-1 give all its windows,
+    exactly, in O(1) per cell (the history's own prefix is never needed).
     """
     import numpy as np
 
     length, n = z.shape
-    blocks = -(-length // window)
-    padded = np.full((blocks * window, n), np.nan)
-    padded[:length] = z
-    cut = padded.reshape(blocks, window, n)
-    prefix = better.accumulate(cut, axis=1).reshape(-1, n)
-    suffix = better.accumulate(cut[:, ::-1], axis=1)[:, ::-1].reshape(-1, n)
-    # window ending at t: [t - window + 1, t]; the block's first observation is t = window
-    return better(suffix[1 : length - window + 1], prefix[window:length])
+    out = np.empty((length - window, n))
+    for lo in range(window, length, window):
+        hi = min(lo + window, length)
+        ends = better.accumulate(z[lo:hi], axis=0)
+        if window > 1:  # rows lo-window+1 .. lo-1, extreme of each row up to lo-1
+            tail = better.accumulate(z[lo - 1 : lo - window : -1], axis=0)[::-1]
+            k = min(hi - lo, window - 1)
+            ends[:k] = better(tail[:k], ends[:k])
+        out[lo - window : hi - window] = ends
+    return out
 
 
 @dataclass(frozen=True, eq=False)
