@@ -1,8 +1,10 @@
 """Batch materialization: feature definitions -> one vectorized DuckDB query per source -> rows.
 
-Each source has a base query giving one row per (entity, ts) with the input columns; the
-expression trees add window columns in stages (a stage is a ``SELECT *, ... FROM previous``) and the
-result is unpivoted to (entity, ts, feature, value), keeping finite values only.
+Each source has a base query giving one row per (entity, ts) with the input columns; its rows
+are sorted once by (entity, ts), with padding rows before each entity, and the expression trees
+add columns in stages (a stage is a ``SELECT *, ... FROM previous``) whose windows are streaming
+``OVER ()`` passes (see ``StageCompiler``). The result is unpivoted to (entity, ts, feature,
+value), keeping finite values only.
 """
 
 from __future__ import annotations
