@@ -77,12 +77,20 @@ def _tokenizer() -> Any:
     return tok
 
 
+_COUNTS: dict[str, int] = {}  # text -> wordpieces; the chunker asks again for lines it merged
+
+
 def count_tokens(texts: Sequence[str]) -> list[int]:
     """Wordpieces per text as the model sees them (without special tokens); no torch needed."""
     if not texts:
         return []
-    encoded = _tokenizer().encode_batch(list(texts), add_special_tokens=False)
-    return [len(e.ids) for e in encoded]
+    missing = [t for t in dict.fromkeys(texts) if t not in _COUNTS]
+    if missing:
+        encoded = _tokenizer().encode_batch(missing, add_special_tokens=False)
+        if len(_COUNTS) > 500_000:  # bounded: one large upload's lines, not a process's history
+            _COUNTS.clear()
+        _COUNTS.update(zip(missing, (len(e.ids) for e in encoded), strict=True))
+    return [_COUNTS[t] for t in texts]
 
 
 class EmbeddingCache:
