@@ -364,52 +364,59 @@ class Rolling(Node):
 
     # Whole block at once (many observations per entity): windows as slices of history + block.
     def _running(self, ev: Evaluator, z: np.ndarray) -> np.ndarray:
-        """Mean/sum of every window of ``z`` (history + block) from cumulative sums."""
+        """Mean/sum of every window of ``z`` (history + block)."""
         import numpy as np
 
+        key, w = self.cached_key, self.window
         present = ~np.isnan(z)
-        (total,), n = _window_sums([np.where(present, z, 0.0)], present, self.window)
-        _store_sums(ev, self.cached_key, [total], n)
+        (total,), n = _window_sums(ev, key, [np.where(present, z, 0.0)], present, w)
+        final = _final_window(ev, z, w)
+        _reanchor(ev, key, [np.where(np.isnan(final), 0.0, final)], ~np.isnan(final))
         return self._mean_or_sum(total, n)
 
     def _std(self, ev: Evaluator, z: np.ndarray) -> np.ndarray:
         """Sample std of every window of ``z`` (history + block) from sums of ``z - shift``.
 
-        The shift is the entity's first present value here, so the sums stay near the spread of
+        The shift is a value of the entity's recent window, so the sums stay near the spread of
         the data rather than its level (no cancellation for prices far from zero). A window whose
         values are all equal is exactly zero, as in the batch (the sums alone would leave ~1e-16).
         """
         import numpy as np
 
         key, w = self.cached_key, self.window
+        rows, at = ev.rows(), np.arange(z.shape[1])
         present = ~np.isnan(z)
-        at = np.arange(z.shape[1])
-        shift = z[present.argmax(axis=0), at]
-        ev.state(key + "#shift", (), np.nan)[ev.rows()] = shift
-        d = np.where(present, z - shift, 0.0)
-        (s1, s2), n = _window_sums([d, d * d], present, w)
-        _store_sums(ev, key, [s1, s2], n)
-        # Equal run: the window's first value is present and every later one equals the one
-        # before it (a "break" is a missing value or a change).
-        brk = np.ones(z.shape, dtype=bool)
-        brk[1:] = ~(present[1:] & (z[1:] == z[:-1]))
-        runs = np.cumsum(brk, axis=0)
-        stop = len(z) - w + 1
-        flat = present[1:stop] & (runs[w:] == runs[1:stop])
-        # The run length at each entity's last observation carries over to the next batch.
-        end = w + ev.lengths() - 1
-        steps = np.arange(len(z))[:, None]
-        start = np.where(brk & (steps <= end), steps, 0).max(axis=0)
-        run = np.where(present[end, at], np.minimum(end - start + 1, w), 0)
-        ev.state(key + "#run", (), 0.0)[ev.rows()] = run
-        return self._finish_std(s1, s2, n, flat)
+        shift = ev.state(key + "#shift", (), np.nan)
+        k = shift[rows]  # the shift of the stored sums; none yet: nothing was summed
+        k = np.where(np.isnan(k), z[present.argmax(axis=0), at], k)
+        d = np.where(present, z - k, 0.0)
+        (s1, s2), n = _window_sums(ev, key, [d, d * d], present, w)
+        final = _final_window(ev, z, w)  # re-anchor on a value of the last window
+        seen = ~np.isnan(final)
+        k = final[seen.argmax(axis=0), at]
+        shift[rows] = k
+        e = np.where(seen, final - k, 0.0)
+        _reanchor(ev, key, [e, e * e], seen)
+        # Equal run: the value is present and equals the one before it ("break": missing or a
+        # change); a run of `w` is a window of identical values.
+        block = z[w:]
+        brk = ~(present[w:] & (block == z[w - 1 : -1]))
+        steps = np.arange(len(block))[:, None]
+        last_break = np.maximum.accumulate(np.where(brk, steps, -1), axis=0)
+        run_state = ev.state(key + "#run", (), 0.0)
+        hit = last_break >= 0
+        start = np.maximum(last_break, 0)
+        restarted = np.where(present[w + start, at], steps - last_break + 1, 0)
+        run = np.where(hit, restarted, run_state[rows] + steps + 1)
+        run_state[rows] = np.minimum(_at_last(ev, run), w)
+        return self._finish_std(s1, s2, n, run >= w)
 
     def _extreme(self, ev: Evaluator, z: np.ndarray) -> np.ndarray:
         """Rolling max/min of every window of ``z`` (history + block), exactly."""
         import numpy as np
 
         present = ~np.isnan(z)
-        _, n = _window_sums([], present, self.window)
+        _, n = _window_sums(ev, self.cached_key, [], present, self.window)
         best = _sliding_extreme(z, self.window, np.fmax if self.kind == "max" else np.fmin)
         _store_sums(ev, self.cached_key, [], n)
         ev.state(self.cached_key + "#best", (), np.nan)[ev.rows()] = _at_last(ev, best)
@@ -616,8 +623,6 @@ def _history(
     pos = ev.state(key + "#pos", (), 0.0)
     rows = ev.rows()
     slot = pos[rows].astype(np.int64)
-    lengths = ev.lengths()
-    n, width = len(rows), len(x if not isinstance(x, dict) else next(iter(x.values())))
     out = {}
     for suffix in suffixes:
         ring = ev.state(key + suffix + "#hist", (window,), np.nan)
@@ -627,35 +632,62 @@ def _history(
         else:
             past = ring[rows]
         z = np.concatenate([past.T, values], axis=0)
-        if width == 1 or bool((lengths == width).all()):
-            ring[rows] = z[width:].T
-        else:  # padding: keep the window ending at each entity's last observation
-            ring[rows] = z[lengths + np.arange(window)[:, None], np.arange(n)].T
+        ring[rows] = _final_window(ev, z, window).T  # the window ending at the last observation
         out[suffix] = z
     pos[rows] = 0
     return out
 
 
 def _window_sums(
-    terms: list[np.ndarray], present: np.ndarray, window: int
+    ev: Evaluator, key: str, terms: list[np.ndarray], present: np.ndarray, window: int
 ) -> tuple[list[np.ndarray], np.ndarray]:
-    """Sums of each term over the ``window`` cells ending at each block column, and the count.
+    """Sums of each term over the ``window`` rows ending at each block row, and the count.
 
     ``terms`` and ``present`` span history + block, (window + width, n); the result is
-    (width, n). Sums are differences of cumulative sums along time: their error is a few
-    roundings of the cumulative sum, which is at most (window + width) / window times the
-    window sum (the engine caps the width, keeping it within the parity tolerance).
+    (width, n): the stored sums of the window before the block plus cumulative sums of what
+    enters minus what leaves (block row t enters as history row t leaves). The error is a few
+    roundings of the sums within one block: the stored sums are re-anchored exactly at each
+    block's end (``_reanchor``), so nothing builds up over a stream.
     """
     import numpy as np
 
+    m = len(terms)
+    rows = ev.rows()
+    width = len(present) - window
+    stored = ev.state(key + "#sums", (m + 1,), 0.0)[rows]
+    comp = ev.state(key + "#comp", (m,), 0.0)[rows]
     out = []
-    for term in terms:
-        c = np.cumsum(term, axis=0)
-        out.append(c[window:] - c[:-window])
+    for i, term in enumerate(terms):
+        delta = term[window:] - term[:width]
+        out.append(np.cumsum(delta, axis=0) + (stored[:, i] + comp[:, i]))
     if present.all():  # full windows everywhere (the steady state): no count to sum
-        return out, np.full((len(present) - window, present.shape[1]), float(window))
-    c = np.cumsum(present, axis=0, dtype=np.float64)
-    return out, c[window:] - c[:-window]
+        return out, np.full((width, present.shape[1]), float(window))
+    moved = present[window:].astype(np.float64) - present[:width]
+    return out, np.cumsum(moved, axis=0) + stored[:, m]
+
+
+def _final_window(ev: Evaluator, z: np.ndarray, window: int) -> np.ndarray:
+    """Each entity's last ``window`` values after the block (oldest first): (window, n)."""
+    import numpy as np
+
+    lengths = ev.lengths()
+    width = len(z) - window
+    if width == 1 or bool((lengths == width).all()):
+        return z[width:]
+    return z[lengths + np.arange(window)[:, None], np.arange(z.shape[1])]
+
+
+def _reanchor(ev: Evaluator, key: str, terms: list[np.ndarray], present: np.ndarray) -> None:
+    """Store exact sums of each term over the final windows (window, n), and their count."""
+    import numpy as np
+
+    m = len(terms)
+    rows = ev.rows()
+    sums = [t.sum(axis=0) for t in terms]
+    ev.state(key + "#sums", (m + 1,), 0.0)[rows] = np.column_stack(
+        [*sums, present.sum(axis=0, dtype=np.float64)]
+    )
+    ev.state(key + "#comp", (m,), 0.0)[rows] = 0.0
 
 
 def _sliding_extreme(z: np.ndarray, window: int, better: np.ufunc) -> np.ndarray:
@@ -717,16 +749,27 @@ class RollingBeta(Node):
         z = _history(ev, key, w, {"#y": y, "#x": x}, ["#y", "#x"])
         zy, zx = z["#y"], z["#x"]
         pair = ~(np.isnan(zx) | np.isnan(zy))
-        # Shifted by the entity's first pair here (slope is shift-invariant): smaller sums,
-        # less cancellation in the co-moments.
+        # Shifted by a pair of the entity's recent window (slope is shift-invariant): smaller
+        # sums, less cancellation in the co-moments. The stored sums' shift; none yet: the
+        # first pair here (nothing was summed).
+        rows, at = ev.rows(), np.arange(pair.shape[1])
+        shift = ev.state(key + "#shift", (2,), np.nan)
+        k = shift[rows]
         first = pair.argmax(axis=0)
-        at = np.arange(pair.shape[1])
-        kx, ky = zx[first, at], zy[first, at]
-        ev.state(key + "#shift", (2,), np.nan)[ev.rows()] = np.column_stack([kx, ky])
+        none = np.isnan(k[:, 0])
+        kx = np.where(none, zx[first, at], k[:, 0])
+        ky = np.where(none, zy[first, at], k[:, 1])
         dx = np.where(pair, zx - kx, 0.0)
         dy = np.where(pair, zy - ky, 0.0)
-        sums, n = _window_sums([dx, dy, dx * dx, dx * dy], pair, w)
-        _store_sums(ev, key, sums, n)
+        sums, n = _window_sums(ev, key, [dx, dy, dx * dx, dx * dy], pair, w)
+        fx, fy = _final_window(ev, zx, w), _final_window(ev, zy, w)
+        both = ~(np.isnan(fx) | np.isnan(fy))
+        first = both.argmax(axis=0)
+        kx, ky = fx[first, at], fy[first, at]
+        shift[rows] = np.column_stack([kx, ky])
+        ex = np.where(both, fx - kx, 0.0)
+        ey = np.where(both, fy - ky, 0.0)
+        _reanchor(ev, key, [ex, ey, ex * ex, ex * ey], both)
         return self._slope(sums, n)
 
     def _step(self, ev: Evaluator, rows: np.ndarray, xy: np.ndarray) -> np.ndarray:
