@@ -837,19 +837,26 @@ class Ewma(Node):
         x = self.arg.evaluate(ev, memo)
         y = ev.state(self.cached_key + "#y", (), np.nan)
         n = ev.state(self.cached_key + "#n", (), 0.0)
-        rows = ev.rows()
-        lengths = ev.lengths()
-        cur, count = y[rows], n[rows]
+        rows, lengths = ev.rows(), ev.lengths()
+        seen = ~np.isnan(x)
+        if len(x) > 1:
+            seen &= np.arange(len(x))[:, None] < lengths  # padding is not an observation
+        count = n[rows] + np.cumsum(seen, axis=0)  # values seen so far, (width, entities)
+        first = seen & (count == 1)  # the entity's first value ever seeds the mean
+        later = seen & ~first
+        starts = first.any(axis=1)
+        weighted = (1 - self.lam) * x
+        cur = y[rows]
         out = np.empty_like(x)
-        lam = self.lam
-        # The recursion runs along the block's time axis, each step a vector over entities.
+        # The recursion runs along the block's time axis, each step a vector over entities;
+        # rows where x is missing leave the mean unchanged.
         for t in range(len(x)):
-            xt = x[t]
-            seen = ~np.isnan(xt) & (lengths > t)
-            nxt = np.where(count > 0, lam * cur + (1 - lam) * xt, xt)
-            cur = np.where(seen, nxt, cur)
-            count = count + seen
-            out[t] = np.where(count >= self.min_periods, cur, np.nan)
+            step = self.lam * cur
+            step += weighted[t]
+            np.copyto(cur, step, where=later[t])
+            if starts[t]:
+                np.copyto(cur, x[t], where=first[t])
+            out[t] = cur
         y[rows] = cur
-        n[rows] = count
-        return out
+        n[rows] = count[-1]
+        return np.where(count >= self.min_periods, out, np.nan)
