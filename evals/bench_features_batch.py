@@ -1,12 +1,16 @@
-"""Batch benchmark: every rolling bar feature, our DuckDB SQL vs idiomatic pandas groupby-rolling.
+"""Batch benchmark: every rolling bar feature, our two batch engines vs idiomatic pandas.
 
     python -m evals.bench_features_batch                 # 2,000 tickers x 5,000 days = 10M rows
     python -m evals.bench_features_batch --tickers 200 --days 2000   # quick
+    python -m evals.bench_features_batch --sides arrays,pandas        # skip the SQL engine
 
-Both sides read the same synthetic Parquet file, compute log return, realized vol 20d/60d, EWMA
-vol, max drawdown 252d, beta 252d, Amihud 20d and ADV 20d, and write a wide Parquet file. Each side
-runs in its own subprocess so its peak memory (ru_maxrss) is its own. The parent checks the two
-outputs agree (1e-9 relative, same missing cells) and prints the time and peak-memory ratios.
+Every side reads the same synthetic Parquet file, computes log return, realized vol 20d/60d, EWMA
+vol, max drawdown 252d, beta 252d, Amihud 20d and ADV 20d, and writes a wide Parquet file: the
+DuckDB SQL engine (``features.batch``), the arrays engine (``features.arrays``: the streaming
+numpy kernels over sorted histories) and pandas groupby-rolling (the baseline). Each side runs in
+its own subprocess so its peak memory (ru_maxrss) is its own. The parent checks each engine's
+output against pandas (1e-9 relative, same missing cells) and prints time, CPU and peak-memory
+ratios side by side.
 """
 
 from __future__ import annotations
@@ -84,6 +88,18 @@ def run_duckdb(data: Path, out: Path, threads: int) -> None:
     con.execute(f"COPY ({query}) TO '{out}' (FORMAT parquet)")
 
 
+def run_arrays(data: Path, out: Path, threads: int) -> None:
+    import duckdb
+
+    from features.arrays import write_wide_parquet
+    from features.definitions import select
+
+    con = duckdb.connect()
+    con.execute(f"SET threads = {threads}")
+    con.execute(f"CREATE VIEW prices AS SELECT * FROM read_parquet('{data}')")
+    write_wide_parquet(con, "bars", select(BAR_FEATURES), str(out))
+
+
 def run_pandas(data: Path, out: Path) -> None:
     import numpy as np
     import pandas as pd
@@ -131,6 +147,8 @@ def child(side: str, data: Path, out: Path, threads: int) -> None:
     started = time.perf_counter()
     if side == "duckdb":
         run_duckdb(data, out, threads)
+    elif side == "arrays":
+        run_arrays(data, out, threads)
     else:
         run_pandas(data, out)
     seconds = time.perf_counter() - started
@@ -168,50 +186,65 @@ def compare(ours: Path, theirs: Path) -> dict[str, dict[str, float]]:
     return out
 
 
+LABELS = {
+    "duckdb": "SQL engine (DuckDB)",
+    "arrays": "arrays engine (numpy)",
+    "pandas": "pandas groupby-rolling",
+}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tickers", type=int, default=2000)
     parser.add_argument("--days", type=int, default=5000)
     parser.add_argument("--threads", type=int, default=2, help="DuckDB threads (pandas uses 1)")
-    parser.add_argument("--child", choices=["duckdb", "pandas"], help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--sides",
+        default="duckdb,arrays,pandas",
+        help="comma-separated sides to run (pandas, the baseline, always runs)",
+    )
+    parser.add_argument("--child", choices=["duckdb", "arrays", "pandas"], help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args.child, args.data, args.out, args.threads)
         return
+    engines = [s for s in ("duckdb", "arrays") if s in args.sides.split(",")]
+    results: dict[str, dict] = {}
+    agreement: dict[str, dict[str, dict[str, float]]] = {}
     with tempfile.TemporaryDirectory(prefix="bench_features_") as tmp:
         data = Path(tmp) / "bars.parquet"
         rows = make_data(data, args.tickers, args.days)
         print(f"{rows:,} synthetic rows ({args.tickers:,} tickers x {args.days:,} days)")
-        ours = spawn("duckdb", data, Path(tmp) / "duckdb.parquet", args.threads)
-        theirs = spawn("pandas", data, Path(tmp) / "pandas.parquet", 1)
-        agreement = compare(Path(tmp) / "duckdb.parquet", Path(tmp) / "pandas.parquet")
-    worst = max(v["max_rel_diff"] for v in agreement.values())
-    one_sided = sum(v["one_sided"] for v in agreement.values())
-    print(
-        f"duckdb SQL ({args.threads} threads): {ours['seconds']:.1f} s "
-        f"(CPU {ours['cpu_seconds']:.1f} s), peak {ours['peak_mb']:,.0f} MB"
-    )
-    print(
-        f"pandas groupby-rolling:    {theirs['seconds']:.1f} s "
-        f"(CPU {theirs['cpu_seconds']:.1f} s), peak {theirs['peak_mb']:,.0f} MB"
-    )
-    print(
-        f"speed-up {theirs['seconds'] / ours['seconds']:.2f}x "
-        f"(CPU time {theirs['cpu_seconds'] / ours['cpu_seconds']:.2f}x); "
-        f"peak memory ratio {ours['peak_mb'] / theirs['peak_mb']:.2f}"
-    )
-    print(
-        f"agreement: worst relative difference {worst:.2e}; cells missing on one side only "
-        f"{one_sided}"
-    )
-    for name, v in agreement.items():
+        for side in [*engines, "pandas"]:
+            threads = 1 if side == "pandas" else args.threads
+            results[side] = spawn(side, data, Path(tmp) / f"{side}.parquet", threads)
+        for side in engines:
+            agreement[side] = compare(Path(tmp) / f"{side}.parquet", Path(tmp) / "pandas.parquet")
+    theirs = results["pandas"]
+    for side, r in results.items():
+        threads = f" ({args.threads} threads)" if side != "pandas" else " (1 thread)"
         print(
-            f"  {name:<24} n={v['n']:>10,}  max rel diff {v['max_rel_diff']:.1e}  "
-            f"one-sided {v['one_sided']}"
+            f"{LABELS[side] + threads:<36} {r['seconds']:7.1f} s (CPU {r['cpu_seconds']:6.1f} s), "
+            f"peak {r['peak_mb']:8,.0f} MB"
         )
-    print(json.dumps({"rows": rows, "duckdb": ours, "pandas": theirs, "agreement": agreement}))
+    for side in engines:
+        ours = results[side]
+        worst = max(v["max_rel_diff"] for v in agreement[side].values())
+        one_sided = sum(v["one_sided"] for v in agreement[side].values())
+        print(
+            f"{side}: speed-up {theirs['seconds'] / ours['seconds']:.2f}x "
+            f"(CPU time {theirs['cpu_seconds'] / ours['cpu_seconds']:.2f}x); "
+            f"peak memory ratio {ours['peak_mb'] / theirs['peak_mb']:.2f}; "
+            f"worst relative difference {worst:.2e}; cells missing on one side only {one_sided}"
+        )
+        for name, v in agreement[side].items():
+            print(
+                f"  {name:<24} n={v['n']:>10,}  max rel diff {v['max_rel_diff']:.1e}  "
+                f"one-sided {v['one_sided']}"
+            )
+    print(json.dumps({"rows": rows, **results, "agreement": agreement}))
 
 
 if __name__ == "__main__":

@@ -33,6 +33,7 @@ _COLUMN_REF = re.compile(r'^"?[A-Za-z_][A-Za-z0-9_]*"?$')
 _LITERAL = re.compile(r"^-?[0-9.]+(e-?[0-9]+)?(::DOUBLE)?$")
 _RUNNING = "OVER (ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)"
 ORDER_ERROR = "feature batch: rows reached the window pass out of (entity, ts) order"
+ENGINES = ("sql", "arrays")  # materialize(engine=...): DuckDB SQL, or numpy (features.arrays)
 
 
 class StageCompiler:
@@ -515,6 +516,7 @@ def materialize(
     *,
     since: date | None = None,
     only_stale: bool = False,
+    engine: str = "sql",
 ) -> list[RunReport]:
     """Compute features and replace their rows in ``feature_values`` in one write transaction.
 
@@ -524,10 +526,19 @@ def materialize(
         since: Recompute only rows with as_of >= since (a feature whose stored version differs
             from its definition is always recomputed in full).
         only_stale: Skip features whose last run used this version and the same source state.
+        engine: ``sql`` (one DuckDB query per source) or ``arrays`` (the streaming numpy
+            kernels over sorted histories, ``features.arrays``); both write the same rows.
 
     Returns:
         One report per selected feature.
+
+    Raises:
+        InputError: Unknown engine.
     """
+    if engine not in ENGINES:
+        from ingestion.errors import InputError
+
+        raise InputError(f"unknown batch engine '{engine}'", hint="use one of: sql, arrays")
     definitions = select(names)
     reports: list[RunReport] = []
     with warehouse.writer() as con:
@@ -545,7 +556,7 @@ def materialize(
                     todo_since.append(d)
             for batch, start in ((todo_full, None), (todo_since, since)):
                 if batch:
-                    reports.extend(_write(con, source, batch, start, state))
+                    reports.extend(_write(con, source, batch, start, state, engine))
     order = {d.name: i for i, d in enumerate(definitions)}
     return sorted(reports, key=lambda r: order[r.feature])
 
@@ -556,8 +567,14 @@ def _write(
     definitions: list[FeatureDefinition],
     since: date | None,
     state: str,
+    engine: str = "sql",
 ) -> list[RunReport]:
-    query = feature_query(source, definitions, since=since)
+    if engine == "arrays":
+        from features.arrays import stage_long
+
+        query = stage_long(con, source, definitions, since)
+    else:
+        query = feature_query(source, definitions, since=since)
     versions = ", ".join(f"('{d.name}', '{d.version}')" for d in definitions)
     names = ", ".join(f"'{d.name}'" for d in definitions)
     # Quote features keep the day's last value: feature_values holds one value per day.
@@ -580,6 +597,10 @@ def _write(
         con.execute("SELECT feature, COUNT(*) FROM _feature_batch GROUP BY feature").fetchall()
     )
     con.execute("DROP TABLE _feature_batch")
+    if engine == "arrays":
+        from features.arrays import LONG_TABLE
+
+        con.execute(f"DROP TABLE IF EXISTS {LONG_TABLE}")
     reports = []
     for d in definitions:
         rows = int(counts.get(d.name, 0))

@@ -54,17 +54,25 @@ def list_cmd(rt: Runtime, as_json: bool) -> None:
     "--name", "names", multiple=True, help="Feature to compute (repeatable; default all)."
 )
 @click.option("--since", type=_DATE, default=None, help="Recompute only values dated >= DATE.")
+@click.option(
+    "--engine",
+    type=click.Choice(["sql", "arrays"]),
+    default="sql",
+    show_default=True,
+    help="sql: one DuckDB query per source; arrays: the streaming numpy kernels over sorted "
+    "histories (same values).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list of per-feature reports.")
 @click.pass_obj
 def materialize_cmd(
-    rt: Runtime, names: tuple[str, ...], since: datetime | None, as_json: bool
+    rt: Runtime, names: tuple[str, ...], since: datetime | None, engine: str, as_json: bool
 ) -> None:
-    """Compute feature tables in the warehouse (one vectorized query per source)."""
+    """Compute feature tables in the warehouse (sql or arrays engine, same values)."""
     from app.cli import emit_json
     from features.batch import materialize
 
     started = time.monotonic()
-    reports = materialize(rt.warehouse, names or None, since=_day(since))
+    reports = materialize(rt.warehouse, names or None, since=_day(since), engine=engine)
     if as_json:
         emit_json([r.to_dict() for r in reports])
         return
