@@ -93,7 +93,7 @@ CREATE TABLE IF NOT EXISTS kw_postings (  -- BM25 postings of one term over ever
     term TEXT PRIMARY KEY,            -- an FTS5 token (porter unicode61), as chunks_fts has it
     version INTEGER NOT NULL,         -- new random value on every rewrite (readers' caches)
     postings BLOB NOT NULL            -- (docno u32, chunk rowid u32, count u16, chunk tokens u16)
-) WITHOUT ROWID;
+);  -- a rowid table: finding a term must not read the large blobs (index-ordered records would)
 CREATE TABLE IF NOT EXISTS kw_dead (docno INTEGER PRIMARY KEY, terms TEXT NOT NULL);
 -- Chunks are only ever deleted a whole document at a time. Its postings become unreachable in
 -- the same transaction (its docno leaves kw_docs) and are purged at the next keyword write.

@@ -35,7 +35,7 @@ _LOCK = threading.Lock()
 
 
 class _PostingsCache:
-    """Decoded postings by (catalogue, term), valid while the row's version is unchanged.
+    """Decoded postings by (catalogue, term, ...), valid while the row's version is unchanged.
 
     A common term's blob is ~0.4 MB at 100k chunks and SQLite reads it page by page (~4 ms for
     a four-term query); the version column is read without the blob, so a cached copy is used
@@ -45,10 +45,10 @@ class _PostingsCache:
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self.size = 0
-        self.items: OrderedDict[tuple[str, str], tuple[int, np.ndarray]] = OrderedDict()
+        self.items: OrderedDict[tuple[Any, ...], tuple[Any, Any, int]] = OrderedDict()
         self.lock = threading.Lock()
 
-    def get(self, key: tuple[str, str], version: int) -> np.ndarray | None:
+    def get(self, key: tuple[Any, ...], version: Any) -> Any:
         with self.lock:
             hit = self.items.get(key)
             if hit is None or hit[0] != version:
@@ -56,19 +56,20 @@ class _PostingsCache:
             self.items.move_to_end(key)
             return hit[1]
 
-    def put(self, key: tuple[str, str], version: int, post: np.ndarray) -> None:
+    def put(self, key: tuple[Any, ...], version: Any, value: Any, nbytes: int) -> None:
         with self.lock:
             old = self.items.pop(key, None)
             if old is not None:
-                self.size -= old[1].nbytes
-            self.items[key] = (version, post)
-            self.size += post.nbytes
+                self.size -= old[2]
+            self.items[key] = (version, value, nbytes)
+            self.size += nbytes
             while self.size > self.limit and self.items:
-                _, (_, dropped) = self.items.popitem(last=False)
-                self.size -= dropped.nbytes
+                _, (_, _, dropped) = self.items.popitem(last=False)
+                self.size -= dropped
 
 
-_CACHE = _PostingsCache(CACHE_BYTES)
+_CACHE = _PostingsCache(CACHE_BYTES)  # term -> its postings
+_SCORED = _PostingsCache(CACHE_BYTES)  # (term, scope) -> admitted rows, BM25 term weights
 
 
 @functools.lru_cache(maxsize=1)
@@ -195,7 +196,7 @@ def backfill(con: sqlite3.Connection) -> None:
     index_documents(con, missing)
 
 
-_Scope = tuple[int, float, np.ndarray, np.ndarray]
+_Scope = tuple[tuple[Any, ...], int, float, np.ndarray, np.ndarray]
 _SCOPES: OrderedDict[tuple[Any, ...], _Scope] = OrderedDict()
 
 
@@ -226,10 +227,41 @@ def _scope(
     if not allowed.any():
         return None
     with _LOCK:
-        _SCOPES[key] = (n_rows, avgdl, live, allowed)
+        _SCOPES[key] = (key, n_rows, avgdl, live, allowed)
         while len(_SCOPES) > 64:
             _SCOPES.popitem(last=False)
-    return n_rows, avgdl, live, allowed
+    return key, n_rows, avgdl, live, allowed
+
+
+def _score_term(
+    con: sqlite3.Connection,
+    cache_key: str,
+    term: str,
+    version: int,
+    n_rows: int,
+    avgdl: float,
+    live: np.ndarray,
+    allowed: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """A term's admitted chunk rows, their BM25 term-frequency weights, and the term's idf."""
+    post = _CACHE.get((cache_key, term), version)
+    if post is None:
+        (blob,) = con.execute(
+            "SELECT postings FROM kw_postings WHERE term = ?", [term]
+        ).fetchone()  # the caller's read transaction: the version it read
+        post = np.frombuffer(blob, dtype=POSTING)
+        _CACHE.put((cache_key, term), version, post, post.nbytes)
+    doc = post["doc"].astype(np.int64)
+    doc[doc >= len(live)] = 0  # written after our snapshot of kw_docs: not in it
+    hits = int(np.count_nonzero(live[doc]))  # rows holding the term, as FTS5 counts them
+    post = post[allowed[doc]]
+    if not hits or not len(post):
+        return np.empty(0, dtype=np.int64), np.empty(0), 0.0
+    idf = math.log((n_rows - hits + 0.5) / (hits + 0.5))
+    idf = idf if idf > 0 else 1e-6  # as fts5_aux.c: very common terms count a little
+    tf = post["tf"].astype(np.float64)
+    norm = K1 * (1 - B + B * post["dl"].astype(np.float64) / avgdl)
+    return post["row"].astype(np.int64), tf * (K1 + 1) / (tf + norm), idf
 
 
 def search(
@@ -254,7 +286,7 @@ def search(
     scope = _scope(con, scope_sql, scope_args, cache_key)
     if scope is None:
         return []
-    n_rows, avgdl, live, allowed = scope
+    scope_key, n_rows, avgdl, live, allowed = scope
     parts_rows: list[np.ndarray] = []
     parts_score: list[np.ndarray] = []
     single: dict[str, int] = {}  # token -> how many query terms are that token (each counts)
@@ -277,31 +309,20 @@ def search(
         f"SELECT term, version FROM kw_postings WHERE term IN ({marks})", list(single)
     ).fetchall()
     for term, version in versions:
-        post = _CACHE.get((cache_key, term), version)
-        if post is None:
-            (blob,) = con.execute(
-                "SELECT postings FROM kw_postings WHERE term = ?", [term]
-            ).fetchone()  # the same read transaction: the same version
-            post = np.frombuffer(blob, dtype=POSTING)
-            _CACHE.put((cache_key, term), version, post)
-        doc = post["doc"].astype(np.int64)
-        doc[doc >= len(live)] = 0  # written after our snapshot of kw_docs: not in it
-        hits = int(np.count_nonzero(live[doc]))  # rows holding the term, as FTS5 counts them
-        post = post[allowed[doc]]
-        if not hits or not len(post):
-            continue
-        idf = math.log((n_rows - hits + 0.5) / (hits + 0.5))
-        idf = idf if idf > 0 else 1e-6  # as fts5_aux.c: very common terms count a little
-        tf = post["tf"].astype(np.float64)
-        norm = K1 * (1 - B + B * post["dl"].astype(np.float64) / avgdl)
-        parts_rows.append(post["row"].astype(np.int64))
-        parts_score.append(single[term] * idf * tf * (K1 + 1) / (tf + norm))
+        scored = _SCORED.get((term, *scope_key), version)
+        if scored is None:
+            scored = _score_term(con, cache_key, term, version, n_rows, avgdl, live, allowed)
+            _SCORED.put((term, *scope_key), version, scored, scored[0].nbytes * 2)
+        rows, weight, idf = scored
+        if len(rows):
+            parts_rows.append(rows)
+            parts_score.append(single[term] * idf * weight)
     if not parts_rows:
         return []
-    rows = np.concatenate(parts_rows)
-    # Dense accumulation over rowids (a few hundred kB at 100k chunks) beats sorting the hits.
-    scores = np.bincount(rows, weights=np.concatenate(parts_score))
-    matched = np.flatnonzero(np.bincount(rows))
+    # Dense accumulation over rowids (a few hundred kB at 100k chunks) beats sorting the hits;
+    # every hit adds a positive amount (idf >= 1e-6), so the matched rows are the non-zeros.
+    scores = np.bincount(np.concatenate(parts_rows), weights=np.concatenate(parts_score))
+    matched = np.flatnonzero(scores)
     scores = scores[matched]
     if len(matched) > limit:  # the top `limit` by score
         top = np.argpartition(-scores, limit - 1)[:limit]
