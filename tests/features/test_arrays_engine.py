@@ -101,16 +101,21 @@ def test_values_do_not_depend_on_the_chunk_width(runtime) -> None:  # noqa: ANN0
         src = read_source(con, "bars", definitions)
     assert list(src.entities.to_pylist()) == ["AAA", "BBB", "CCC", "^GSPC"]
 
-    def values(width: int) -> np.ndarray:
+    def values(width: int, group: int = 256, threads: int = 1) -> np.ndarray:
         out = np.full((len(definitions), src.rows), np.nan)
-        for block in evaluate_blocks(definitions, src, width):
+        seen = np.zeros(src.rows, dtype=int)
+        for block in evaluate_blocks(definitions, src, width, group, threads):
+            seen[block.positions] += 1
             for i, v in enumerate(block.values):
                 out[i, block.positions] = v
+        assert (seen == 1).all()  # every row evaluated exactly once
         return out
 
-    wide, narrow = values(256), values(7)
+    wide = values(256)
     assert np.isfinite(wide).sum() > 1000
-    np.testing.assert_allclose(narrow, wide, rtol=1e-9, atol=1e-12)  # NaN where NaN
+    # Chunks along time, entity groups and threads change nothing (NaN where NaN).
+    np.testing.assert_allclose(values(7), wide, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(values(5, group=1, threads=2), wide, rtol=1e-9, atol=1e-12)
 
     materialize(runtime.warehouse, engine="arrays")
     arrays_values = stored(runtime)
