@@ -225,14 +225,15 @@ class BinOp(Node):
 
         a = self.left.evaluate(ev, memo)
         b = self.right.evaluate(ev, memo)
-        with np.errstate(all="ignore"):
-            if self.op == "+":
-                return a + b
-            if self.op == "-":
-                return a - b
-            if self.op == "*":
-                return a * b
-            return np.where(b == 0, np.nan, a / np.where(b == 0, 1.0, b))
+        if self.op == "+":
+            return a + b
+        if self.op == "-":
+            return a - b
+        if self.op == "*":
+            return a * b
+        out = np.divide(a, b)
+        out[b == 0] = np.nan  # as NULLIF(b, 0) in SQL
+        return out
 
 
 _FUNCS = {"ln": "LN", "abs": "ABS", "sqrt": "SQRT"}
@@ -268,12 +269,13 @@ class Func(Node):
         import numpy as np
 
         a = self.arg.evaluate(ev, memo)
-        with np.errstate(all="ignore"):
-            if self.name == "ln":
-                return np.where(a > 0, np.log(np.where(a > 0, a, 1.0)), np.nan)
-            if self.name == "sqrt":
-                return np.where(a >= 0, np.sqrt(np.where(a >= 0, a, 0.0)), np.nan)
-            return np.abs(a)
+        if self.name == "ln":
+            out = np.log(a)
+            out[~(a > 0)] = np.nan  # log(0) is -inf: missing, as the SQL's CASE
+            return out
+        if self.name == "sqrt":
+            return np.sqrt(a)  # NaN below zero, as the SQL's CASE
+        return np.abs(a)
 
 
 def ln(x: Node) -> Node:
