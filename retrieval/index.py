@@ -96,6 +96,7 @@ class DocumentIndex:
     statement_weight = 1.0  # boost for pages holding a financial statement the query names
     implied_weight = 0.5  # ... or one its figures come from (capex -> cash flow statement)
     page_spread = 0.0  # weight of a page's other matching chunks in its score
+    route_min = 1.0  # documents with this prior (1 = the best match) are also searched alone
 
     def __init__(
         self,
@@ -517,15 +518,24 @@ class DocumentIndex:
         if doc_ids is not None:
             clauses.append({"doc_id": {"$in": doc_ids}})
         plan = understand(query)  # instructions dropped, finance synonyms, statements named
-        dense = self.vectors.query(
-            self.embedder.embed_query(plan.dense_text), where={"$and": clauses}, n=n
-        )
-        keyword = self.catalogue.keyword_search(
-            plan.keyword_text, acls=acls, doc_ids=doc_ids, limit=n
-        )
-        fused = reciprocal_rank_fusion(
-            {"dense": [i for i, _ in dense], "keyword": [i for i, _ in keyword]}, self.weights
-        )
+        prior: dict[str, float] = {}
+        if doc_name is None and self.prior_weight:
+            prior = document_prior(query, self.documents(groups=groups))
+        vector = self.embedder.embed_query(plan.dense_text)
+        rankings = self._candidates(plan.keyword_text, vector, clauses, acls, doc_ids, n)
+        # Routing: when the question names a company/period, also search inside the documents it
+        # names, so their best chunks are candidates even if other filings crowd the top n.
+        routed = [d for d, v in prior.items() if v >= self.route_min]
+        if doc_ids is not None:
+            routed = [d for d in routed if d in set(doc_ids)]
+        if routed and len(routed) < len(prior):
+            inside = [*clauses, {"doc_id": {"$in": routed}}]
+            for name, ids in self._candidates(
+                plan.keyword_text, vector, inside, acls, routed, n
+            ).items():
+                rankings[f"routed_{name}"] = ids
+        weights = {**self.weights, **{f"routed_{k}": w for k, w in self.weights.items()}}
+        fused = reciprocal_rank_fusion(rankings, weights)
         rows = self.catalogue.chunks_with_docs(list(fused))
         allowed = set(doc_ids) if doc_ids is not None else None
         wanted = set(groups)
@@ -536,9 +546,6 @@ class DocumentIndex:
             and wanted & set(r["access_groups"])
             and (allowed is None or r["doc_id"] in allowed)
         }
-        prior: dict[str, float] = {}
-        if doc_name is None and self.prior_weight:
-            prior = document_prior(query, self.documents(groups=groups))
         scored = sorted(
             (
                 (
@@ -556,6 +563,20 @@ class DocumentIndex:
         pages = {cid: (r["doc_id"], r["page_start"]) for cid, r in rows.items()}
         scored = best_per_page(scored, pages, self.page_spread)
         return [_passage(rows[cid], score) for score, cid in scored[:k]]
+
+    def _candidates(
+        self,
+        keyword_text: str,
+        vector: Any,
+        clauses: list[dict[str, Any]],
+        acls: list[str],
+        doc_ids: Sequence[str] | None,
+        n: int,
+    ) -> dict[str, list[str]]:
+        """Top-n chunk ids from the vector and keyword indexes, both behind the allow-list."""
+        dense = self.vectors.query(vector, where={"$and": clauses}, n=n)
+        keyword = self.catalogue.keyword_search(keyword_text, acls=acls, doc_ids=doc_ids, limit=n)
+        return {"dense": [i for i, _ in dense], "keyword": [i for i, _ in keyword]}
 
     def resolve(self, chunk_ids: Sequence[str], *, groups: Sequence[str]) -> list[Passage]:
         """Passages by chunk id for citations (superseded versions included), entitled only."""

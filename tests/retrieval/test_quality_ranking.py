@@ -74,3 +74,28 @@ def test_one_passage_per_page_and_passages_hold_page_text_only(filing_index) -> 
     for passage in found:
         page_text = [MDNA, CASH_FLOWS, BALANCE][passage.page_start - 1]
         assert all(line in page_text for line in passage.text.splitlines())
+
+
+def test_the_company_a_question_names_wins_in_a_shared_store(tmp_path) -> None:
+    from retrieval.factory import open_document_index
+
+    index = open_document_index(tmp_path / "home", vectors="chroma", device="cpu")
+    acme = write(tmp_path / "ACME_2023_10K.txt", "\f".join([MDNA, CASH_FLOWS, BALANCE]))
+    index.ingest(
+        [acme], groups=["public"], uploaded_by="researcher", title="Acme 10-K 2023", issuer="ACM"
+    )
+    # Another issuer's filing whose every page talks about capital expenditures.
+    globex = write(
+        tmp_path / "GLOBEX_2023_10K.txt",
+        "\f".join(
+            f"Globex capital expenditures and purchases of property, plant and equipment in "
+            f"region {i} were funded from the cash flow statement's operating cash in FY2023."
+            for i in range(8)
+        ),
+    )
+    index.ingest([globex], groups=["public"], uploaded_by="researcher", title="Globex 10-K 2023")
+    index.candidates = 1  # each store-wide list keeps its top 3 (k = 1)
+    question = "What was ACM's FY2023 capex? Use the cash flow statement."  # the ticker
+    (top,) = index.search(question, groups=["public"], k=1)
+    assert (top.doc_name, top.page_start) == ("ACME_2023_10K", 2)
+    assert index.search(question, groups=["deal-team"], k=1) == []  # still behind the allow-list
