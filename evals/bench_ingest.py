@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
             finally:
                 model_s[0] += time.perf_counter() - t0
 
-        index.embedder._encode = timed_encode  # type: ignore[method-assign]
+        index.embedder._encode = timed_encode  # type: ignore[method-assign,assignment]
         profiler = cProfile.Profile() if args.profile else None
         cpu0, started = cpu_seconds(), time.perf_counter()
         if profiler:
@@ -154,7 +154,7 @@ def preview_chunks(index: Any, pdfs: list[Path]) -> list[str]:
     from ingestion.documents.sandbox import parse_document
     from retrieval.embeddings import CHUNK_TOKENS, count_tokens
 
-    texts = []
+    texts: list[str] = []
     for pdf in pdfs:
         parsed = parse_document(pdf, index.limits)
         chunks = chunk_pages(parsed.pages, count_tokens=count_tokens, max_tokens=CHUNK_TOKENS)

@@ -124,7 +124,7 @@ def build(index: Any, chunks: int, per_doc: int, seed: int = 7) -> None:
         for c in items:
             ids.append(chunk_id(doc_id, c.seq))
             metas.append(
-                _chunk_metadata(doc_id, doc_name, meta, ",".join(groups), "bench", at, c, model)
+                _chunk_metadata(doc_id, doc_name, meta, ",".join(groups), "bench", at, c, model)  # type: ignore[arg-type]
             )
             rows.append(d % len(bases))
     vectors = bases[rows] + np_rng.normal(0, 0.04, (len(rows), bases.shape[1])).astype(np.float32)

@@ -156,6 +156,7 @@ class ChromaVectors:
         step = max(1, min(self._max_batch, 5000))
         for partition, rows in groups.items():
             target = self._collection(partition, create=True)
+            assert target is not None  # create=True always returns one
             for start in range(0, len(rows), step):
                 batch = rows[start : start + step]
                 self._call(
