@@ -128,3 +128,54 @@ def test_unknown_engine_is_an_input_error(runtime) -> None:  # noqa: ANN001
         materialize(runtime.warehouse, engine="gpu")
     result = CliRunner().invoke(cli, ["features", "materialize", "--engine", "gpu"])
     assert result.exit_code != 0
+
+
+def _quotes_connection(rows: int, seed: int):  # noqa: ANN202
+    import duckdb
+
+    rng = np.random.default_rng(seed)
+    tickers = rng.choice(["AAA", "BBB", "C'Q"], rows)
+    base = np.datetime64("2024-01-02T09:30:00", "us")
+    ts = base + rng.integers(0, 10 * 86_400_000_000, rows).astype("timedelta64[us]")
+    mid = 100 + rng.normal(0, 1, rows)
+    spread = rng.uniform(0.01, 0.2, rows)
+    frame = pd.DataFrame(
+        {
+            "ticker": tickers,
+            "ts": ts,
+            "bid": mid - spread / 2,
+            "ask": mid + spread / 2,
+            "bid_size": rng.integers(1, 500, rows).astype(float),
+            "ask_size": rng.integers(1, 500, rows).astype(float),
+        }
+    ).sample(frac=1.0, random_state=seed)  # stored in no particular order
+    con = duckdb.connect()
+    con.register("frame", frame)
+    con.execute("CREATE TABLE quotes AS SELECT * FROM frame")
+    con.unregister("frame")
+    return con
+
+
+def test_unsorted_timestamped_source_equals_the_sql_engine() -> None:
+    from features.arrays import stage_long
+    from features.batch import feature_query
+
+    con = _quotes_connection(3000, seed=5)
+    definitions = by_source(select(None))["quotes"]
+    want = con.execute(feature_query("quotes", definitions)).fetchall()
+    got = con.execute(stage_long(con, "quotes", definitions)).fetchall()
+    assert len(want) > 2000
+    assert_same({tuple(r[:3]): r[3] for r in got}, {tuple(r[:3]): r[3] for r in want})
+    cut = date(2024, 1, 7)
+    got_since = con.execute(stage_long(con, "quotes", definitions, since=cut)).fetchall()
+    want_since = con.execute(feature_query("quotes", definitions, since=cut)).fetchall()
+    assert 0 < len(got_since) < len(got)
+    assert_same({tuple(r[:3]): r[3] for r in got_since}, {tuple(r[:3]): r[3] for r in want_since})
+
+
+def test_a_repeated_entity_and_ts_is_refused() -> None:
+    con = _quotes_connection(200, seed=6)
+    con.execute("INSERT INTO quotes SELECT * FROM quotes LIMIT 1")
+    definitions = by_source(select(None))["quotes"]
+    with pytest.raises(InputError, match="repeated"):
+        read_source(con, "quotes", definitions)
