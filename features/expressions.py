@@ -1,9 +1,10 @@
 """The feature vocabulary: expression trees that compile to DuckDB SQL and update incrementally.
 
-A feature is declared once as a tree of these nodes. The batch path asks each node for SQL (window
-functions over ``PARTITION BY entity ORDER BY ts``); the streaming path asks the same node to update
-its state for a batch of new rows (one row per entity) and return the new values. Both read the
-same parameters, so the two implementations cannot drift apart.
+A feature is declared once as a tree of these nodes. The batch path asks each node for SQL
+(streaming window functions over rows sorted by entity and time, see ``features.batch``); the
+streaming path asks the same node to update its state for a block of new rows and return the new
+values (window kernels in ``features.windows``). Both read the same parameters, so the two
+implementations cannot drift apart.
 
 Semantics shared by both paths (and checked by the parity property test):
 
@@ -22,6 +23,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Protocol
+
+from features import windows
 
 if TYPE_CHECKING:
     import numpy as np
@@ -321,7 +324,7 @@ class Lag(Node):
         out = np.empty_like(x)
         out[0] = prev[rows]
         out[1:] = x[:-1]
-        prev[rows] = _at_last(ev, x)
+        prev[rows] = windows.at_last(ev, x)
         return out
 
 
@@ -355,9 +358,9 @@ class Rolling(Node):
     def _evaluate(self, ev: Evaluator, memo: dict[str, np.ndarray]) -> np.ndarray:
         x = self.arg.evaluate(ev, memo)
         step = {"mean": self._step_running, "sum": self._step_running, "std": self._step_std}
-        if _stepwise_is_cheaper(x, self.window):
-            return _stepwise(ev, x, step.get(self.kind, self._step_extreme))
-        z = _history(ev, self.cached_key, self.window, x, [""])[""]
+        if windows.stepwise_is_cheaper(x, self.window):
+            return windows.stepwise(ev, x, step.get(self.kind, self._step_extreme))
+        z = windows.history(ev, self.cached_key, self.window, x, [""])[""]
         if self.kind in ("mean", "sum"):
             return self._running(ev, z)
         if self.kind in ("max", "min"):
@@ -371,9 +374,9 @@ class Rolling(Node):
 
         key, w = self.cached_key, self.window
         present = ~np.isnan(z)
-        (total,), n = _window_sums(ev, key, [np.where(present, z, 0.0)], present, w)
-        final = _final_window(ev, z, w)
-        _reanchor(ev, key, [np.where(np.isnan(final), 0.0, final)], ~np.isnan(final))
+        (total,), n = windows.window_sums(ev, key, [np.where(present, z, 0.0)], present, w)
+        final = windows.final_window(ev, z, w)
+        windows.reanchor(ev, key, [np.where(np.isnan(final), 0.0, final)], ~np.isnan(final))
         return self._mean_or_sum(total, n)
 
     def _std(self, ev: Evaluator, z: np.ndarray) -> np.ndarray:
@@ -392,13 +395,13 @@ class Rolling(Node):
         k = shift[rows]  # the shift of the stored sums; none yet: nothing was summed
         k = np.where(np.isnan(k), z[present.argmax(axis=0), at], k)
         d = np.where(present, z - k, 0.0)
-        (s1, s2), n = _window_sums(ev, key, [d, d * d], present, w)
-        final = _final_window(ev, z, w)  # re-anchor on a value of the last window
+        (s1, s2), n = windows.window_sums(ev, key, [d, d * d], present, w)
+        final = windows.final_window(ev, z, w)  # re-anchor on a value of the last window
         seen = ~np.isnan(final)
         k = final[seen.argmax(axis=0), at]
         shift[rows] = k
         e = np.where(seen, final - k, 0.0)
-        _reanchor(ev, key, [e, e * e], seen)
+        windows.reanchor(ev, key, [e, e * e], seen)
         # Equal run: the value is present and equals the one before it ("break": missing or a
         # change); a run of `w` is a window of identical values.
         block = z[w:]
@@ -410,7 +413,7 @@ class Rolling(Node):
         start = np.maximum(last_break, 0)
         restarted = np.where(present[w + start, at], steps - last_break + 1, 0)
         run = np.where(hit, restarted, run_state[rows] + steps + 1)
-        run_state[rows] = np.minimum(_at_last(ev, run), w)
+        run_state[rows] = np.minimum(windows.at_last(ev, run), w)
         return self._finish_std(s1, s2, n, run >= w)
 
     def _extreme(self, ev: Evaluator, z: np.ndarray) -> np.ndarray:
@@ -418,10 +421,10 @@ class Rolling(Node):
         import numpy as np
 
         present = ~np.isnan(z)
-        _, n = _window_sums(ev, self.cached_key, [], present, self.window)
-        best = _sliding_extreme(z, self.window, np.fmax if self.kind == "max" else np.fmin)
-        _store_sums(ev, self.cached_key, [], n)
-        ev.state(self.cached_key + "#best", (), np.nan)[ev.rows()] = _at_last(ev, best)
+        _, n = windows.window_sums(ev, self.cached_key, [], present, self.window)
+        best = windows.sliding_extreme(z, self.window, np.fmax if self.kind == "max" else np.fmin)
+        windows.store_sums(ev, self.cached_key, [], n)
+        ev.state(self.cached_key + "#best", (), np.nan)[ev.rows()] = windows.at_last(ev, best)
         return np.where(n >= self.min_periods, best, np.nan)
 
     # One observation per entity at a time, O(1): running sums, the value leaving the window
@@ -430,8 +433,8 @@ class Rolling(Node):
         import numpy as np
 
         key, w = self.cached_key, self.window
-        old = _ring_push(ev, key, w, rows, {"": x})[""]
-        if len(rows) * w <= DIRECT_CELLS:  # few entities: summing their windows is cheaper
+        old = windows.ring_push(ev, key, w, rows, {"": x})[""]
+        if len(rows) * w <= windows.DIRECT_CELLS:  # few entities: summing their windows is cheaper
             ring = ev.state(key + "#hist", (w,), np.nan)[rows]
             present = ~np.isnan(ring)
             total = np.where(present, ring, 0.0).sum(axis=1)  # pairwise summation: no drift
@@ -441,7 +444,7 @@ class Rolling(Node):
             return self._mean_or_sum(total, n)
         new_in, old_in = ~np.isnan(x), ~np.isnan(old)
         add, sub = np.where(new_in, x, 0.0), np.where(old_in, old, 0.0)
-        (total,), n = _step_sums(ev, key, rows, [add], [sub], new_in, old_in)
+        (total,), n = windows.step_sums(ev, key, rows, [add], [sub], new_in, old_in)
         return self._mean_or_sum(total, n)
 
     def _step_std(self, ev: Evaluator, rows: np.ndarray, x: np.ndarray) -> np.ndarray:
@@ -450,7 +453,7 @@ class Rolling(Node):
         key, w = self.cached_key, self.window
         ring = ev.state(key + "#hist", (w,), np.nan)
         prev = ring[rows, (ev.state(key + "#pos", (), 0.0)[rows].astype(np.int64) - 1) % w]
-        old = _ring_push(ev, key, w, rows, {"": x})[""]
+        old = windows.ring_push(ev, key, w, rows, {"": x})[""]
         new_in, old_in = ~np.isnan(x), ~np.isnan(old)
         shift = ev.state(key + "#shift", (), np.nan)
         k = shift[rows]
@@ -458,7 +461,7 @@ class Rolling(Node):
         shift[rows] = k
         d_new = np.where(new_in, x - k, 0.0)
         d_old = np.where(old_in, old - k, 0.0)
-        (s1, s2), n = _step_sums(
+        (s1, s2), n = windows.step_sums(
             ev, key, rows, [d_new, d_new * d_new], [d_old, d_old * d_old], new_in, old_in
         )
         run = ev.state(key + "#run", (), 0.0)
@@ -472,8 +475,8 @@ class Rolling(Node):
 
         key = self.cached_key
         better = np.fmax if self.kind == "max" else np.fmin
-        old = _ring_push(ev, key, self.window, rows, {"": x})[""]
-        _, n = _step_sums(ev, key, rows, [], [], ~np.isnan(x), ~np.isnan(old))
+        old = windows.ring_push(ev, key, self.window, rows, {"": x})[""]
+        _, n = windows.step_sums(ev, key, rows, [], [], ~np.isnan(x), ~np.isnan(old))
         best = ev.state(key + "#best", (), np.nan)
         cur = best[rows]
         rescan = old == cur  # NaN never equals: a missing value leaving changes nothing
@@ -499,220 +502,6 @@ class Rolling(Node):
         var = np.maximum((s2 - s1 * s1 / n) / (n - 1), 0.0)
         out = np.sqrt(np.where(flat, 0.0, var))
         return np.where((n >= self.min_periods) & (n > 1), out, np.nan)
-
-
-# A step sums whole windows when entities x window is at most this (e.g. a micro-batch of a
-# few dozen quotes): fewer numpy calls than updating compensated running sums.
-DIRECT_CELLS = 8192
-
-
-def _stepwise_is_cheaper(x: np.ndarray, window: int) -> bool:
-    """A few observations per entity: O(1) steps beat recomputing windows of ``window``."""
-    return len(x) * 4 <= window
-
-
-def _stepwise(ev: Evaluator, x: np.ndarray, step: object) -> np.ndarray:
-    """Apply ``step(ev, rows, values)`` to the block one observation per entity at a time."""
-    import numpy as np
-
-    rows, lengths = ev.rows(), ev.lengths()
-    if len(x) == 1:
-        return step(ev, rows, x[0])[None]  # type: ignore[operator, no-any-return]
-    out = np.full(x.shape[:2], np.nan)
-    out[0] = step(ev, rows, x[0])  # type: ignore[operator]
-    for t in range(1, len(x)):
-        live = lengths > t
-        out[t, live] = step(ev, rows[live], x[t, live])  # type: ignore[operator]
-    return out
-
-
-def _ring_push(
-    ev: Evaluator, key: str, window: int, rows: np.ndarray, values: dict[str, np.ndarray]
-) -> dict[str, np.ndarray]:
-    """Write one value per entity into each ring ``key + suffix``; return the values leaving."""
-    import numpy as np
-
-    pos = ev.state(key + "#pos", (), 0.0)
-    slot = pos[rows].astype(np.int64)
-    old = {}
-    for suffix, x in values.items():
-        ring = ev.state(key + suffix + "#hist", (window,), np.nan)
-        old[suffix] = ring[rows, slot]
-        ring[rows, slot] = x
-    pos[rows] = (slot + 1) % window
-    return old
-
-
-def _neumaier(s: np.ndarray, c: np.ndarray, term: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``s + term``, its rounding error (Knuth's TwoSum, exact) accumulated in ``c``."""
-    t = s + term
-    z = t - s
-    return t, c + ((s - (t - z)) + (term - z))
-
-
-def _step_sums(
-    ev: Evaluator,
-    key: str,
-    rows: np.ndarray,
-    new: list[np.ndarray],
-    old: list[np.ndarray],
-    new_in: np.ndarray,
-    old_in: np.ndarray,
-) -> tuple[list[np.ndarray], np.ndarray]:
-    """Window sums of each term after one value enters and one leaves, and their count.
-
-    Neumaier compensation keeps the error near one rounding of the window sum however many
-    values have passed through (within the parity tolerance).
-    """
-    import numpy as np
-
-    m = len(new)
-    sums = ev.state(key + "#sums", (m + 1,), 0.0)
-    comp = ev.state(key + "#comp", (m,), 0.0)
-    s = sums[rows]
-    n = s[:, m] + new_in - old_in  # a count: exact
-    if m == 0:
-        sums[rows, 0] = n
-        return [], n
-    if m == 1:  # views, no copies
-        add, sub = new[0][:, None], old[0][:, None]
-    else:
-        add, sub = np.column_stack(new), np.column_stack(old)
-    head, c = _neumaier(s[:, :m], comp[rows], add)
-    head, c = _neumaier(head, c, -sub)
-    sums[rows, :m] = head
-    sums[rows, m] = n
-    comp[rows] = c
-    value = head + c
-    return [value[:, i] for i in range(m)], n
-
-
-def _store_sums(ev: Evaluator, key: str, sums: list[np.ndarray], n: np.ndarray) -> None:
-    """After a whole-block pass: the window sums at each entity's last observation."""
-    import numpy as np
-
-    m = len(sums)
-    rows = ev.rows()
-    ev.state(key + "#sums", (m + 1,), 0.0)[rows] = np.column_stack(
-        [*(_at_last(ev, s) for s in sums), _at_last(ev, n)]
-    )
-    ev.state(key + "#comp", (m,), 0.0)[rows] = 0.0
-
-
-def _at_last(ev: Evaluator, x: np.ndarray) -> np.ndarray:
-    """Each entity's value at its last observation of the block."""
-    import numpy as np
-
-    return x[ev.lengths() - 1, np.arange(x.shape[1])]
-
-
-def _history(
-    ev: Evaluator,
-    key: str,
-    window: int,
-    x: np.ndarray | dict[str, np.ndarray],
-    suffixes: list[str],
-) -> dict[str, np.ndarray]:
-    """Per ring ``key + suffix``: the entity's last ``window`` values, then ``x``.
-
-    Shape (window + width, entities); older values are NaN where the entity has fewer. The
-    rings are rewritten oldest first with the last ``window`` values, so every window of the
-    block is a slice of the result and the sums are recomputed from exact stored values.
-    ``x`` is one array for every suffix, or a dict by suffix.
-    """
-    import numpy as np
-
-    pos = ev.state(key + "#pos", (), 0.0)
-    rows = ev.rows()
-    slot = pos[rows].astype(np.int64)
-    out = {}
-    for suffix in suffixes:
-        ring = ev.state(key + suffix + "#hist", (window,), np.nan)
-        values = x[suffix] if isinstance(x, dict) else x
-        if slot.any():  # oldest first
-            past = ring[rows[:, None], (slot[:, None] + np.arange(window)) % window]
-        else:
-            past = ring[rows]
-        z = np.concatenate([past.T, values], axis=0)
-        ring[rows] = _final_window(ev, z, window).T  # the window ending at the last observation
-        out[suffix] = z
-    pos[rows] = 0
-    return out
-
-
-def _window_sums(
-    ev: Evaluator, key: str, terms: list[np.ndarray], present: np.ndarray, window: int
-) -> tuple[list[np.ndarray], np.ndarray]:
-    """Sums of each term over the ``window`` rows ending at each block row, and the count.
-
-    ``terms`` and ``present`` span history + block, (window + width, n); the result is
-    (width, n): the stored sums of the window before the block plus cumulative sums of what
-    enters minus what leaves (block row t enters as history row t leaves). The error is a few
-    roundings of the sums within one block: the stored sums are re-anchored exactly at each
-    block's end (``_reanchor``), so nothing builds up over a stream.
-    """
-    import numpy as np
-
-    m = len(terms)
-    rows = ev.rows()
-    width = len(present) - window
-    stored = ev.state(key + "#sums", (m + 1,), 0.0)[rows]
-    comp = ev.state(key + "#comp", (m,), 0.0)[rows]
-    out = []
-    for i, term in enumerate(terms):
-        delta = term[window:] - term[:width]
-        out.append(np.cumsum(delta, axis=0) + (stored[:, i] + comp[:, i]))
-    if present.all():  # full windows everywhere (the steady state): no count to sum
-        return out, np.full((width, present.shape[1]), float(window))
-    moved = present[window:].astype(np.float64) - present[:width]
-    return out, np.cumsum(moved, axis=0) + stored[:, m]
-
-
-def _final_window(ev: Evaluator, z: np.ndarray, window: int) -> np.ndarray:
-    """Each entity's last ``window`` values after the block (oldest first): (window, n)."""
-    import numpy as np
-
-    lengths = ev.lengths()
-    width = len(z) - window
-    if width == 1 or bool((lengths == width).all()):
-        return z[width:]
-    return z[lengths + np.arange(window)[:, None], np.arange(z.shape[1])]
-
-
-def _reanchor(ev: Evaluator, key: str, terms: list[np.ndarray], present: np.ndarray) -> None:
-    """Store exact sums of each term over the final windows (window, n), and their count."""
-    import numpy as np
-
-    m = len(terms)
-    rows = ev.rows()
-    sums = [t.sum(axis=0) for t in terms]
-    ev.state(key + "#sums", (m + 1,), 0.0)[rows] = np.column_stack(
-        [*sums, present.sum(axis=0, dtype=np.float64)]
-    )
-    ev.state(key + "#comp", (m,), 0.0)[rows] = 0.0
-
-
-def _sliding_extreme(z: np.ndarray, window: int, better: np.ufunc) -> np.ndarray:
-    """``better`` (np.fmax/np.fmin) of the ``window`` cells ending at each block row.
-
-    van Herk / Gil-Werman on chunks of ``window`` rows aligned with the history (chunk 0): a
-    window ending in chunk k is a suffix of chunk k-1 and a prefix of chunk k, so one running
-    extreme forwards over chunk k and one backwards over chunk k-1 give all its windows,
-    exactly, in O(1) per cell (the history's own prefix is never needed).
-    """
-    import numpy as np
-
-    length, n = z.shape
-    out = np.empty((length - window, n))
-    for lo in range(window, length, window):
-        hi = min(lo + window, length)
-        ends = better.accumulate(z[lo:hi], axis=0)
-        if window > 1:  # rows lo-window+1 .. lo-1, extreme of each row up to lo-1
-            tail = better.accumulate(z[lo - 1 : lo - window : -1], axis=0)[::-1]
-            k = min(hi - lo, window - 1)
-            ends[:k] = better(tail[:k], ends[:k])
-        out[lo - window : hi - window] = ends
-    return out
 
 
 @dataclass(frozen=True, eq=False)
@@ -745,10 +534,10 @@ class RollingBeta(Node):
         y = self.y.evaluate(ev, memo)
         x = self.x.evaluate(ev, memo)
         key, w = self.cached_key, self.window
-        if _stepwise_is_cheaper(x, w):
+        if windows.stepwise_is_cheaper(x, w):
             both = np.stack([x, y], axis=2)  # one step = one (x, y) pair per entity
-            return _stepwise(ev, both, self._step)
-        z = _history(ev, key, w, {"#y": y, "#x": x}, ["#y", "#x"])
+            return windows.stepwise(ev, both, self._step)
+        z = windows.history(ev, key, w, {"#y": y, "#x": x}, ["#y", "#x"])
         zy, zx = z["#y"], z["#x"]
         pair = ~(np.isnan(zx) | np.isnan(zy))
         # Shifted by a pair of the entity's recent window (slope is shift-invariant): smaller
@@ -763,15 +552,15 @@ class RollingBeta(Node):
         ky = np.where(none, zy[first, at], k[:, 1])
         dx = np.where(pair, zx - kx, 0.0)
         dy = np.where(pair, zy - ky, 0.0)
-        sums, n = _window_sums(ev, key, [dx, dy, dx * dx, dx * dy], pair, w)
-        fx, fy = _final_window(ev, zx, w), _final_window(ev, zy, w)
+        sums, n = windows.window_sums(ev, key, [dx, dy, dx * dx, dx * dy], pair, w)
+        fx, fy = windows.final_window(ev, zx, w), windows.final_window(ev, zy, w)
         both = ~(np.isnan(fx) | np.isnan(fy))
         first = both.argmax(axis=0)
         kx, ky = fx[first, at], fy[first, at]
         shift[rows] = np.column_stack([kx, ky])
         ex = np.where(both, fx - kx, 0.0)
         ey = np.where(both, fy - ky, 0.0)
-        _reanchor(ev, key, [ex, ey, ex * ex, ex * ey], both)
+        windows.reanchor(ev, key, [ex, ey, ex * ex, ex * ey], both)
         return self._slope(sums, n)
 
     def _step(self, ev: Evaluator, rows: np.ndarray, xy: np.ndarray) -> np.ndarray:
@@ -780,7 +569,7 @@ class RollingBeta(Node):
 
         x, y = xy[:, 0], xy[:, 1]
         key = self.cached_key
-        old = _ring_push(ev, key, self.window, rows, {"#y": y, "#x": x})
+        old = windows.ring_push(ev, key, self.window, rows, {"#y": y, "#x": x})
         new_in = ~(np.isnan(x) | np.isnan(y))
         old_in = ~(np.isnan(old["#x"]) | np.isnan(old["#y"]))
         shift = ev.state(key + "#shift", (2,), np.nan)
@@ -791,7 +580,7 @@ class RollingBeta(Node):
         dy = np.where(new_in, y - k[:, 1], 0.0)
         ox = np.where(old_in, old["#x"] - k[:, 0], 0.0)
         oy = np.where(old_in, old["#y"] - k[:, 1], 0.0)
-        sums, n = _step_sums(
+        sums, n = windows.step_sums(
             ev, key, rows, [dx, dy, dx * dx, dx * dy], [ox, oy, ox * ox, ox * oy], new_in, old_in
         )
         return self._slope(sums, n)

@@ -1,0 +1,230 @@
+"""Numpy window kernels for the streaming (and arrays) evaluation of ``features.expressions``.
+
+A block holds, per entity, its next observations in time order (shape: steps x entities). Few
+observations per entity are applied one step at a time with compensated running sums; many are
+summed over whole windows from stored sums plus the new rows, then re-anchored exactly on the
+block's last window so rounding cannot accumulate across blocks. Max and min use an exact
+prefix/suffix (van Herk) pass. The expression nodes call these; nothing here knows a feature.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from features.expressions import Evaluator
+
+# A step sums whole windows when entities x window is at most this (e.g. a micro-batch of a
+# few dozen quotes): fewer numpy calls than updating compensated running sums.
+DIRECT_CELLS = 8192
+
+
+def stepwise_is_cheaper(x: np.ndarray, window: int) -> bool:
+    """A few observations per entity: O(1) steps beat recomputing windows of ``window``."""
+    return len(x) * 4 <= window
+
+
+def stepwise(ev: Evaluator, x: np.ndarray, step: object) -> np.ndarray:
+    """Apply ``step(ev, rows, values)`` to the block one observation per entity at a time."""
+    import numpy as np
+
+    rows, lengths = ev.rows(), ev.lengths()
+    if len(x) == 1:
+        return step(ev, rows, x[0])[None]  # type: ignore[operator, no-any-return]
+    out = np.full(x.shape[:2], np.nan)
+    out[0] = step(ev, rows, x[0])  # type: ignore[operator]
+    for t in range(1, len(x)):
+        live = lengths > t
+        out[t, live] = step(ev, rows[live], x[t, live])  # type: ignore[operator]
+    return out
+
+
+def ring_push(
+    ev: Evaluator, key: str, window: int, rows: np.ndarray, values: dict[str, np.ndarray]
+) -> dict[str, np.ndarray]:
+    """Write one value per entity into each ring ``key + suffix``; return the values leaving."""
+    import numpy as np
+
+    pos = ev.state(key + "#pos", (), 0.0)
+    slot = pos[rows].astype(np.int64)
+    old = {}
+    for suffix, x in values.items():
+        ring = ev.state(key + suffix + "#hist", (window,), np.nan)
+        old[suffix] = ring[rows, slot]
+        ring[rows, slot] = x
+    pos[rows] = (slot + 1) % window
+    return old
+
+
+def neumaier(s: np.ndarray, c: np.ndarray, term: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``s + term``, its rounding error (Knuth's TwoSum, exact) accumulated in ``c``."""
+    t = s + term
+    z = t - s
+    return t, c + ((s - (t - z)) + (term - z))
+
+
+def step_sums(
+    ev: Evaluator,
+    key: str,
+    rows: np.ndarray,
+    new: list[np.ndarray],
+    old: list[np.ndarray],
+    new_in: np.ndarray,
+    old_in: np.ndarray,
+) -> tuple[list[np.ndarray], np.ndarray]:
+    """Window sums of each term after one value enters and one leaves, and their count.
+
+    Neumaier compensation keeps the error near one rounding of the window sum however many
+    values have passed through (within the parity tolerance).
+    """
+    import numpy as np
+
+    m = len(new)
+    sums = ev.state(key + "#sums", (m + 1,), 0.0)
+    comp = ev.state(key + "#comp", (m,), 0.0)
+    s = sums[rows]
+    n = s[:, m] + new_in - old_in  # a count: exact
+    if m == 0:
+        sums[rows, 0] = n
+        return [], n
+    if m == 1:  # views, no copies
+        add, sub = new[0][:, None], old[0][:, None]
+    else:
+        add, sub = np.column_stack(new), np.column_stack(old)
+    head, c = neumaier(s[:, :m], comp[rows], add)
+    head, c = neumaier(head, c, -sub)
+    sums[rows, :m] = head
+    sums[rows, m] = n
+    comp[rows] = c
+    value = head + c
+    return [value[:, i] for i in range(m)], n
+
+
+def store_sums(ev: Evaluator, key: str, sums: list[np.ndarray], n: np.ndarray) -> None:
+    """After a whole-block pass: the window sums at each entity's last observation."""
+    import numpy as np
+
+    m = len(sums)
+    rows = ev.rows()
+    ev.state(key + "#sums", (m + 1,), 0.0)[rows] = np.column_stack(
+        [*(at_last(ev, s) for s in sums), at_last(ev, n)]
+    )
+    ev.state(key + "#comp", (m,), 0.0)[rows] = 0.0
+
+
+def at_last(ev: Evaluator, x: np.ndarray) -> np.ndarray:
+    """Each entity's value at its last observation of the block."""
+    import numpy as np
+
+    return x[ev.lengths() - 1, np.arange(x.shape[1])]
+
+
+def history(
+    ev: Evaluator,
+    key: str,
+    window: int,
+    x: np.ndarray | dict[str, np.ndarray],
+    suffixes: list[str],
+) -> dict[str, np.ndarray]:
+    """Per ring ``key + suffix``: the entity's last ``window`` values, then ``x``.
+
+    Shape (window + width, entities); older values are NaN where the entity has fewer. The
+    rings are rewritten oldest first with the last ``window`` values, so every window of the
+    block is a slice of the result and the sums are recomputed from exact stored values.
+    ``x`` is one array for every suffix, or a dict by suffix.
+    """
+    import numpy as np
+
+    pos = ev.state(key + "#pos", (), 0.0)
+    rows = ev.rows()
+    slot = pos[rows].astype(np.int64)
+    out = {}
+    for suffix in suffixes:
+        ring = ev.state(key + suffix + "#hist", (window,), np.nan)
+        values = x[suffix] if isinstance(x, dict) else x
+        if slot.any():  # oldest first
+            past = ring[rows[:, None], (slot[:, None] + np.arange(window)) % window]
+        else:
+            past = ring[rows]
+        z = np.concatenate([past.T, values], axis=0)
+        ring[rows] = final_window(ev, z, window).T  # the window ending at the last observation
+        out[suffix] = z
+    pos[rows] = 0
+    return out
+
+
+def window_sums(
+    ev: Evaluator, key: str, terms: list[np.ndarray], present: np.ndarray, window: int
+) -> tuple[list[np.ndarray], np.ndarray]:
+    """Sums of each term over the ``window`` rows ending at each block row, and the count.
+
+    ``terms`` and ``present`` span history + block, (window + width, n); the result is
+    (width, n): the stored sums of the window before the block plus cumulative sums of what
+    enters minus what leaves (block row t enters as history row t leaves). The error is a few
+    roundings of the sums within one block: the stored sums are re-anchored exactly at each
+    block's end (``reanchor``), so nothing builds up over a stream.
+    """
+    import numpy as np
+
+    m = len(terms)
+    rows = ev.rows()
+    width = len(present) - window
+    stored = ev.state(key + "#sums", (m + 1,), 0.0)[rows]
+    comp = ev.state(key + "#comp", (m,), 0.0)[rows]
+    out = []
+    for i, term in enumerate(terms):
+        delta = term[window:] - term[:width]
+        out.append(np.cumsum(delta, axis=0) + (stored[:, i] + comp[:, i]))
+    if present.all():  # full windows everywhere (the steady state): no count to sum
+        return out, np.full((width, present.shape[1]), float(window))
+    moved = present[window:].astype(np.float64) - present[:width]
+    return out, np.cumsum(moved, axis=0) + stored[:, m]
+
+
+def final_window(ev: Evaluator, z: np.ndarray, window: int) -> np.ndarray:
+    """Each entity's last ``window`` values after the block (oldest first): (window, n)."""
+    import numpy as np
+
+    lengths = ev.lengths()
+    width = len(z) - window
+    if width == 1 or bool((lengths == width).all()):
+        return z[width:]
+    return z[lengths + np.arange(window)[:, None], np.arange(z.shape[1])]
+
+
+def reanchor(ev: Evaluator, key: str, terms: list[np.ndarray], present: np.ndarray) -> None:
+    """Store exact sums of each term over the final windows (window, n), and their count."""
+    import numpy as np
+
+    m = len(terms)
+    rows = ev.rows()
+    sums = [t.sum(axis=0) for t in terms]
+    ev.state(key + "#sums", (m + 1,), 0.0)[rows] = np.column_stack(
+        [*sums, present.sum(axis=0, dtype=np.float64)]
+    )
+    ev.state(key + "#comp", (m,), 0.0)[rows] = 0.0
+
+
+def sliding_extreme(z: np.ndarray, window: int, better: np.ufunc) -> np.ndarray:
+    """``better`` (np.fmax/np.fmin) of the ``window`` cells ending at each block row.
+
+    van Herk / Gil-Werman on chunks of ``window`` rows aligned with the history (chunk 0): a
+    window ending in chunk k is a suffix of chunk k-1 and a prefix of chunk k, so one running
+    extreme forwards over chunk k and one backwards over chunk k-1 give all its windows,
+    exactly, in O(1) per cell (the history's own prefix is never needed).
+    """
+    import numpy as np
+
+    length, n = z.shape
+    out = np.empty((length - window, n))
+    for lo in range(window, length, window):
+        hi = min(lo + window, length)
+        ends = better.accumulate(z[lo:hi], axis=0)
+        if window > 1:  # rows lo-window+1 .. lo-1, extreme of each row up to lo-1
+            tail = better.accumulate(z[lo - 1 : lo - window : -1], axis=0)[::-1]
+            k = min(hi - lo, window - 1)
+            ends[:k] = better(tail[:k], ends[:k])
+        out[lo - window : hi - window] = ends
+    return out
