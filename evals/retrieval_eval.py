@@ -266,6 +266,9 @@ def main(argv: list[str] | None = None) -> int:
             baseline_retriever,
         )
     built = time.monotonic()
+    # How many filings each shared store holds (ours may hold more than --docs N chose: harder).
+    stored = {name: stored_documents(index) for name, (index, _make) in systems.items()}
+    print("documents in each store: " + ", ".join(f"{n} {c}" for n, c in stored.items()))
     results: dict[str, dict[str, dict[str, float]]] = {}
     per_question: dict[str, dict[str, list[int | None]]] = {}
     for name, (index, make) in systems.items():
@@ -325,11 +328,20 @@ def main(argv: list[str] | None = None) -> int:
                         for name, by_setting in per_question.items()
                     },
                     "timing": timing,
+                    "store_documents": stored,
                 },
                 indent=2,
             )
         )
     return 0
+
+
+def stored_documents(index: Any) -> int:
+    """Distinct active documents in a system's store."""
+    if hasattr(index, "documents"):
+        return len(index.documents())
+    metadatas = index.vector_store._collection.get(include=["metadatas"])["metadatas"]
+    return len({m.get("doc_name") for m in metadatas or []})
 
 
 def print_misses(
