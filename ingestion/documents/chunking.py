@@ -190,7 +190,7 @@ def chunk_pages(
     costs: dict[str | None, int] = {None: 0}
 
     def reserve(header: str | None) -> int:  # wordpieces a header line takes, newline included
-        if header not in costs:
+        if header is not None and header not in costs:
             costs[header] = count_tokens([header])[0] + 1
         return costs[header]
 

@@ -64,6 +64,7 @@ def test_every_chunk_of_a_statement_page_carries_its_caption_and_fits() -> None:
     chunks = chunk_pages([(7, CASH_FLOW_PAGE)], count_tokens=count_tokens, max_tokens=CHUNK_TOKENS)
     assert len(chunks) >= 3
     caption = page_caption(CASH_FLOW_PAGE.splitlines())
+    assert caption is not None
     for chunk in chunks:
         assert chunk.header == caption == chunk.section
         assert chunk.text.startswith(caption + "\n")
