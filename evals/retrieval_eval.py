@@ -1,7 +1,7 @@
 """FinanceBench page-level retrieval: Sightline's hybrid index vs the LlamaIndex default recipe.
 
     python -m evals.retrieval_eval [--docs N] [--k 10] [--cache-dir DIR] [--no-baseline]
-        [--json OUT] [--misses]
+        [--json OUT] [--misses] [--ablations]
 
 For every question whose gold PDF is present, both systems retrieve the top 10 chunks, once with
 the search restricted to the gold document ("single-doc") and once over every document ("shared
@@ -173,6 +173,53 @@ def ours_retriever(index: Any, single_doc: bool, k: int) -> Callable[[dict], lis
     return retrieve
 
 
+# Each ablation switches one part of our ranking off (``--ablations``): index attributes, or a
+# search-time function of retrieval.index replaced by its "off" form for the duration.
+ABLATIONS: dict[str, dict[str, Any]] = {
+    "no routing": {"route_min": float("inf")},
+    "no statement boosts": {"statement_weight": 0.0, "implied_weight": 0.0},
+    "no implied-statement boost": {"implied_weight": 0.0},
+    "no one-hit-per-page": {"best_per_page": lambda scored, pages, spread=0.0: list(scored)},
+    "no query understanding": {"understand": "raw"},
+    "none of the above": {
+        "route_min": float("inf"),
+        "statement_weight": 0.0,
+        "implied_weight": 0.0,
+        "best_per_page": lambda scored, pages, spread=0.0: list(scored),
+        "understand": "raw",
+    },
+}
+
+
+def run_ablations(index: Any, questions: Sequence[dict], k: int) -> dict[str, dict[str, Any]]:
+    """recall/MRR of our index with each ablation, both settings (the index is restored after)."""
+    import retrieval.index as module
+    from retrieval.query import QueryPlan
+
+    out: dict[str, dict[str, Any]] = {}
+    for name, changes in ABLATIONS.items():
+        saved_attrs = {a: getattr(index, a) for a in changes if hasattr(index, a)}
+        saved_funcs = {f: getattr(module, f) for f in changes if not hasattr(index, f)}
+        try:
+            for key, value in changes.items():
+                if key in saved_attrs:
+                    setattr(index, key, value)
+                elif key == "understand":
+                    setattr(module, key, lambda q: QueryPlan(q, q, q, ()))
+                else:
+                    setattr(module, key, value)
+            out[name] = {
+                setting: metrics(first_ranks(questions, ours_retriever(index, single, k)))
+                for setting, single in (("single-doc", True), ("shared", False))
+            }
+        finally:
+            for key, value in saved_attrs.items():
+                setattr(index, key, value)
+            for key, value in saved_funcs.items():
+                setattr(module, key, value)
+    return out
+
+
 # -- the LlamaIndex default recipe -----------------------------------------------------------
 def build_baseline(pdfs: Sequence[Path], cache: Path, device: str) -> object:
     import chromadb
@@ -239,6 +286,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--misses", action="store_true", help="Print each question's first gold-hit rank."
     )
+    parser.add_argument(
+        "--ablations", action="store_true", help="Also score ours with each ranking part off."
+    )
     args = parser.parse_args(argv)
 
     if not (args.data / "questions.jsonl").exists():
@@ -295,6 +345,15 @@ def main(argv: list[str] | None = None) -> int:
             print(f"ratio R@5 {setting}: {ratio:.2f}x")
     if args.misses:
         print_misses(questions, per_question)
+    ablations: dict[str, dict[str, Any]] = {}
+    if args.ablations:
+        ablations = run_ablations(systems["sightline"][0], questions, args.k)
+        for name, by_setting in ablations.items():
+            print(
+                f"ablation {name:<28} R@5 single-doc {by_setting['single-doc']['R@5']:.3f}, "
+                f"shared {by_setting['shared']['R@5']:.3f}; MRR@10 "
+                f"{by_setting['single-doc']['MRR@10']:.3f}, {by_setting['shared']['MRR@10']:.3f}"
+            )
     load_end = os.getloadavg()
     timing = {
         "build_s": round(built - started, 1),
@@ -329,6 +388,7 @@ def main(argv: list[str] | None = None) -> int:
                     },
                     "timing": timing,
                     "store_documents": stored,
+                    "ablations": ablations,
                 },
                 indent=2,
             )
