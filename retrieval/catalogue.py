@@ -140,8 +140,13 @@ _WORD_RE = re.compile(r"[A-Za-z0-9]+(?:[.,][0-9]+)*")
 STOPWORDS = frozenset(
     "a an and are as at be by did do does for from had has have how in is it its of on or that the "
     "this to was were what when where which who why will with than then there their they our we "
-    "you your i me my give response question based using relying shown details".split()
+    "you your i me my give response question based using relying shown details "
+    # how a question asks, not what it asks about ("what does the 10-K say about X")
+    "about say says said tell tells describe describes mention mentions discuss discusses".split()
 )
+# A filing's form ("10-K", "10-Q", "8-K") names every page of it: as a search term it only adds
+# noise ("10" matches every page with a ten). Which filing is meant is the document prior's job.
+_FORM_RE = re.compile(r"\b(?:10-?[kq]|8-?k)\b", re.IGNORECASE)
 
 
 def now() -> str:
@@ -155,11 +160,14 @@ def acl_key(groups: Sequence[str]) -> str:
 
 
 def query_terms(text: str) -> list[str]:
-    """Lower-cased search terms of a query, stopwords removed, order kept, no duplicates."""
+    """Lower-cased search terms of a query, order kept, no duplicates.
+
+    Stopwords, single letters ("Pfizer's" leaves an "s") and filing forms are left out.
+    """
     seen: dict[str, None] = {}
-    for word in _WORD_RE.findall(text.lower()):
+    for word in _WORD_RE.findall(_FORM_RE.sub(" ", text).lower()):
         for part in re.split(r"[.,]", word) if not word[0].isdigit() else [word]:
-            if part and part not in STOPWORDS:
+            if part and part not in STOPWORDS and (len(part) > 1 or part.isdigit()):
                 seen.setdefault(part, None)
     return list(seen)
 

@@ -71,3 +71,17 @@ def test_figures_imply_their_statement_unless_the_question_asks_why() -> None:
     assert named.statements == ("cash flow statement",) and named.implied == ()
     assert understand("What drove gross margin change in FY2022?").implied == ()
     assert understand("Which segment had the highest net revenue?").implied == ()
+
+
+def test_keyword_terms_leave_out_how_a_question_asks() -> None:
+    """Form names, single letters and asking words match every page: they are not search terms."""
+    from retrieval.catalogue import query_terms
+
+    assert query_terms("What does Pfizer's 10-K say about Comirnaty?") == ["pfizer", "comirnaty"]
+    assert query_terms("3M 10-Q for Q2: capex of 5 in FY2018") == [
+        "3m",
+        "q2",
+        "capex",
+        "5",
+        "fy2018",
+    ]
