@@ -15,7 +15,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from retrieval.catalogue import query_terms
+from retrieval.catalogue import STOPWORDS, query_terms
 
 RRF_K = 60
 _FY_RE = re.compile(r"\b(?:fy|fiscal\s+(?:year\s+)?)'?(\d{2}|\d{4})\b", re.IGNORECASE)
@@ -47,7 +47,7 @@ def _descriptor_terms(doc: Mapping[str, Any]) -> set[str]:
 def _descriptor_terms_of(parts: tuple[str, ...]) -> frozenset[str]:
     text = " ".join(parts).replace("_", " ")
     terms = set(query_terms(text))
-    terms.update(t.replace("-", "") for t in re.findall(r"[a-z0-9][a-z0-9\-]+", text.lower()))
+    terms.update(_hyphenated(text))
     for term in list(terms):  # "2023q2" also names 2023
         if m := re.match(r"(\d{4})q\d$", term):
             terms.add(m.group(1))
@@ -56,11 +56,20 @@ def _descriptor_terms_of(parts: tuple[str, ...]) -> frozenset[str]:
 
 def _question_terms(query: str) -> set[str]:
     terms = set(query_terms(query))
-    terms.update(t.replace("-", "") for t in re.findall(r"[a-z0-9][a-z0-9\-]+", query.lower()))
+    terms.update(_hyphenated(query))
     for match in _FY_RE.finditer(query):
         year = match.group(1)
         terms.add(year if len(year) == 4 else f"20{year}")
     return terms
+
+
+def _hyphenated(text: str) -> set[str]:
+    """Words with their hyphens dropped ("covid-19" -> "covid19"), stopwords left out.
+
+    A stopword on both sides ("the" in a question and in a note's title) must not make a match.
+    """
+    words = re.findall(r"[a-z0-9][a-z0-9\-]+", text.lower())
+    return {w.replace("-", "") for w in words} - STOPWORDS
 
 
 def _matched(descriptors: set[str], wanted: set[str]) -> set[str]:
