@@ -85,6 +85,8 @@ def parse_file(
     cleaned = [(number, clean_text(page, flags)) for number, page in pages]
     if kind == "markdown" and title is None:
         title = _markdown_title(cleaned)
+    elif kind == "text" and title is None:
+        title = _text_title(cleaned)
     return ParsedDocument(kind, cleaned, title=title, encoding=encoding, flags=flags)
 
 
@@ -220,6 +222,14 @@ def _markdown_title(pages: list[tuple[int, str]]) -> str | None:
         for line in text.splitlines():
             if line.startswith("# "):
                 return line[2:].strip() or None
+    return None
+
+
+def _text_title(pages: list[tuple[int, str]]) -> str | None:
+    """A plain-text note's title: its first line, when short and followed by a blank line."""
+    lines = pages[0][1].splitlines() if pages else []
+    if len(lines) >= 2 and 0 < len(lines[0].strip()) <= 120 and not lines[1].strip():
+        return lines[0].strip()
     return None
 
 
