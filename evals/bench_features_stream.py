@@ -38,18 +38,12 @@ import time
 from collections.abc import Callable
 from datetime import date, timedelta
 
+from features.definitions import all_features, by_source
+
 TARGET_RATE = 1_000_000.0
-BAR_FEATURES = [
-    "log_return_1d",
-    "realized_vol_20d",
-    "realized_vol_60d",
-    "ewma_vol",
-    "max_drawdown_252d",
-    "beta_252d",
-    "amihud_illiquidity_20d",
-    "adv_usd_20d",
-]
-QUOTE_FEATURES = ["quoted_spread_bps", "quoted_depth"]
+# The streamed features, from their one declaration (``features.definitions``).
+BAR_FEATURES = [d.name for d in by_source(all_features())["bars"]]
+QUOTE_FEATURES = [d.name for d in by_source(all_features())["quotes"]]
 
 
 def pin_one_core() -> str:
