@@ -54,7 +54,20 @@ def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from app.settings import Settings
 
     home = tmp_path_factory.mktemp("demo") / "home"
+    # Embeddings are keyed by sha256(model version + text), so a cache kept between test sessions
+    # is always valid; it saves re-embedding the demo documents (minutes on 2 cores) every run.
+    cache = Path(os.environ.get("SIGHTLINE_TEST_CACHE", Path.home() / ".cache" / "sightline-tests"))
+    kept = cache / "demo-embeddings.sqlite"
+    target = home / "documents" / "embeddings.sqlite"
+    if kept.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(kept, target)
     run_demo(Runtime(Settings(home=home)), lambda _msg: None)
+    if target.exists():
+        cache.mkdir(parents=True, exist_ok=True)
+        partial = kept.with_suffix(f".{os.getpid()}.tmp")
+        shutil.copyfile(target, partial)
+        os.replace(partial, kept)
     return home
 
 
