@@ -33,7 +33,31 @@ class Settings(BaseSettings):
         "(any OpenAI-compatible server; uses OPENAI_API_KEY and OPENAI_BASE_URL) or 'scripted' "
         "(tests).",
     )
-    llm_timeout_s: float = Field(60.0, description="Seconds to wait for one LLM reply.", gt=0)
+    llm_timeout_s: float = Field(
+        60.0,
+        description="Wall-clock seconds one LLM reply may take, whole (not per streamed chunk).",
+        gt=0,
+    )
+    llm_max_tokens: int = Field(
+        1024, description="Most tokens the LLM may write in one reply (max_tokens).", gt=0
+    )
+    llm_context_tokens: int = Field(
+        0,
+        description="The LLM server's context window in tokens; 0 reads it from the server "
+        "(llama.cpp /props, vLLM max_model_len) where it says, else only the token budget holds.",
+        ge=0,
+    )
+    llm_stream: bool = Field(
+        True, description="Stream LLM replies (false for servers that cannot stream tool calls)."
+    )
+    llm_retries: int = Field(
+        2, description="Retries of an LLM request answered HTTP 429 or 5xx (with backoff).", ge=0
+    )
+    llm_mode: str = Field(
+        "tools",
+        description="How the LLM plans: 'tools' (tool calling) or 'plan' (one typed request "
+        "under a JSON schema, run by the deterministic executor; the model writes the prose).",
+    )
     vectors: str = Field(
         "chroma",
         description="Vector index: 'chroma' (embedded, in the data dir) or "
@@ -75,6 +99,13 @@ class Settings(BaseSettings):
     def _check_vectors(cls, value: str) -> str:
         if value != "chroma" and not value.startswith("chroma+http"):
             raise ValueError("use 'chroma' or 'chroma+http://HOST:PORT'")
+        return value
+
+    @field_validator("llm_mode")
+    @classmethod
+    def _check_llm_mode(cls, value: str) -> str:
+        if value not in ("tools", "plan"):
+            raise ValueError("use 'tools' or 'plan'")
         return value
 
     @field_validator("llm")
