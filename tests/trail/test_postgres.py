@@ -26,6 +26,13 @@ from app.trail.anchor import make_anchor
 from app.trail.sqlite import SqliteTrailStore
 from app.trail.store import open_trail
 from tests.trail.conftest import make_answer
+from tests.trail.test_known_hash import (
+    KNOWN_ANSWER_HASH,
+    KNOWN_REVIEW_HASH,
+    fixed_clock,
+    known_record,
+    known_review,
+)
 
 pytestmark = pytest.mark.slow  # starts a PostgreSQL server (~5-10 s)
 psycopg = pytest.importorskip("psycopg", reason="psycopg is a dependency (issue 6)")
@@ -114,6 +121,14 @@ def test_same_records_same_hashes_as_sqlite(pg_url, tmp_path) -> None:
         lite.get(records[4].id).body()
     )
     assert [r.seq for r in pg.read(TrailQuery(limit=2, newest_first=True))] == [5, 4]
+
+
+def test_known_chain_hashes_in_postgres(pg_url, tmp_path) -> None:
+    store = open_trail(tmp_path, pg_url)
+    store.clock = fixed_clock()  # type: ignore[attr-defined]
+    first, second = store.append(known_record()), store.append(known_review())
+    assert (first.hash, second.hash) == (KNOWN_ANSWER_HASH, KNOWN_REVIEW_HASH)
+    assert store.verify().ok
 
 
 @pytest.mark.parametrize(
