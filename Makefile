@@ -31,10 +31,12 @@ run: demo
 		--server.headless true --browser.gatherUsageStats false --server.maxUploadSize 25
 
 # System packages the tests need, from Debian: Chromium + ChromeDriver for the end-to-end browser
-# tests, and the PostgreSQL server binaries for the answer-trail PostgreSQL store tests.
+# tests, the PostgreSQL server binaries for the answer-trail PostgreSQL store tests, and poppler's
+# pdftoppm to check the morning report's PDF page by page.
 # Installed only when missing (needs root or sudo).
 SYSTEM_PACKAGES := $(if $(shell command -v chromium),,chromium chromium-driver) \
-	$(if $(wildcard /usr/lib/postgresql/*/bin/postgres),,postgresql)
+	$(if $(wildcard /usr/lib/postgresql/*/bin/postgres),,postgresql) \
+	$(if $(shell command -v pdftoppm),,poppler-utils)
 
 browser:
 	@if [ -n "$(strip $(SYSTEM_PACKAGES))" ]; then \
