@@ -93,6 +93,36 @@ class Settings(BaseSettings):
         description="Load the embedding model, index and agent in the background when the app "
         "starts, so the first answer does not wait for them.",
     )
+    batch_limits: Path | None = Field(
+        None,
+        description="TOML file of risk limits and the ticker -> sector map for the overnight "
+        "batch and the morning report (default: the packaged demo limits).",
+    )
+    batch_stale_days: int = Field(
+        5, description="A position's price older than this many days is a stale-price exception.",
+        ge=0,
+    )
+    batch_schedule: str = Field(
+        "30 1 * * 1-5",
+        description="Crontab expression for `sightline batch schedule` (runs the batch for the "
+        "previous business day).",
+    )
+    report_chromium: str = Field(
+        "/usr/bin/chromium", description="Headless Chromium that prints the morning report to PDF."
+    )
+    monitor_psi_watch: float = Field(
+        0.1, description="PSI at or above this puts a model input on watch (an alert).", gt=0
+    )
+    monitor_psi_act: float = Field(
+        0.25, description="PSI at or above this calls for action (an alert).", gt=0
+    )
+    monitor_ks_act: float = Field(
+        0.2, description="KS statistic at or above this raises an alert for a numeric input.", gt=0
+    )
+    monitor_recent_days: int = Field(
+        60, description="Trading days of recent market data compared with the development sample.",
+        ge=5,
+    )
 
     @field_validator("vectors")
     @classmethod
