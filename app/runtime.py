@@ -14,11 +14,12 @@ from app.users import User, UserStore
 from features.schema import MIGRATIONS as FEATURE_MIGRATIONS
 from ingestion.schemas import MIGRATIONS as TABLE_MIGRATIONS
 from ingestion.warehouse import Migration, Warehouse
+from tools.batch_store import MIGRATIONS as BATCH_MIGRATIONS
 
 
 def warehouse_migrations() -> tuple[Migration, ...]:
     """Every package's warehouse migrations, in order (tables first, then derived data)."""
-    return (*TABLE_MIGRATIONS, *FEATURE_MIGRATIONS)
+    return (*TABLE_MIGRATIONS, *FEATURE_MIGRATIONS, *BATCH_MIGRATIONS)
 
 
 @dataclass
