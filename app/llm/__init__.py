@@ -9,6 +9,7 @@ openai:MODEL    ``app.llm.openai_compat``: any OpenAI-compatible server
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from app.llm.base import ChatModel, LLMUnavailable, Reply, ToolCall
 from ingestion.errors import ConfigError
@@ -16,8 +17,11 @@ from ingestion.errors import ConfigError
 __all__ = ["ChatModel", "LLMUnavailable", "Reply", "ToolCall", "chat_model"]
 
 
-def chat_model(setting: str, *, timeout_s: float = 60.0) -> ChatModel | None:
+def chat_model(setting: str, *, timeout_s: float = 60.0, settings: Any = None) -> ChatModel | None:
     """The chat model for a ``SIGHTLINE_LLM`` value (None for ``offline``).
+
+    ``settings`` (an ``app.settings.Settings``) supplies the request limits of an OpenAI-compatible
+    backend: max_tokens, streaming, retries and the server's context size.
 
     Raises:
         ConfigError: an unknown backend string.
@@ -31,12 +35,22 @@ def chat_model(setting: str, *, timeout_s: float = 60.0) -> ChatModel | None:
     if setting.startswith("openai:") and setting.removeprefix("openai:").strip():
         from app.llm.openai_compat import OpenAICompatibleChatModel
 
+        options: dict[str, Any] = {}
+        if settings is not None:
+            timeout_s = settings.llm_timeout_s
+            options = {
+                "max_tokens": settings.llm_max_tokens,
+                "stream": settings.llm_stream,
+                "retries": settings.llm_retries,
+                "context_tokens": settings.llm_context_tokens,
+            }
         # The entry point reads the environment once; OPENAI_* are the SDK's own conventions.
         return OpenAICompatibleChatModel(
             setting.removeprefix("openai:").strip(),
             base_url=os.environ.get("OPENAI_BASE_URL") or None,
             api_key=os.environ.get("OPENAI_API_KEY") or None,
             timeout_s=timeout_s,
+            **options,
         )
     raise ConfigError(
         f"SIGHTLINE_LLM: unknown backend {setting!r}",

@@ -1,8 +1,9 @@
 """The one interface every LLM backend implements, and the reply it returns.
 
-``ChatModel.complete(messages, tools, on_text=None) -> Reply``: OpenAI-style chat messages and tool
-schemas in, one assistant turn out (text and/or tool calls). A backend that cannot answer raises
-``LLMUnavailable``; the agent then falls back to the offline planner and marks the answer degraded.
+``ChatModel.complete(messages, tools, on_text=None, response_format=None) -> Reply``: OpenAI-style
+chat messages and tool schemas in, one assistant turn out (text and/or tool calls). A backend that
+cannot answer raises ``LLMUnavailable``; the agent then falls back to the offline planner and marks
+the answer degraded.
 """
 
 from __future__ import annotations
@@ -61,8 +62,11 @@ class ChatModel(Protocol):
         tools: Sequence[dict[str, Any]] = (),
         *,
         on_text: OnText | None = None,
+        response_format: dict[str, Any] | None = None,
     ) -> Reply:
         """Answer one turn; stream text deltas to ``on_text`` when given.
+
+        ``response_format`` asks for a reply constrained to a JSON schema (plan mode).
 
         Raises:
             LLMUnavailable: the backend could not produce a reply.

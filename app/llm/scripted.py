@@ -50,6 +50,8 @@ class ScriptedChatModel:
     def __init__(self, replies: Sequence[Reply | str] = ()) -> None:
         self.queue: deque[Reply] = deque()
         self.requests: list[list[Message]] = []
+        self.tools_sent: list[list[str]] = []  # tool names offered in each request
+        self.formats: list[dict[str, Any] | None] = []  # response_format of each request
         self.enqueue(*replies)
 
     def enqueue(self, *replies: Reply | str) -> ScriptedChatModel:
@@ -64,9 +66,12 @@ class ScriptedChatModel:
         tools: Sequence[dict[str, Any]] = (),
         *,
         on_text: OnText | None = None,
+        response_format: dict[str, Any] | None = None,
     ) -> Reply:
         """Return the next queued reply (streaming its text word by word to ``on_text``)."""
         self.requests.append([dict(m) for m in messages])
+        self.tools_sent.append([t["function"]["name"] for t in tools])
+        self.formats.append(response_format)
         if not self.queue:
             raise LLMUnavailable("the scripted model has no reply queued")
         reply = self.queue.popleft()
