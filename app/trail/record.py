@@ -15,17 +15,41 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dt_time
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    model_serializer,
+    model_validator,
+)
 
 from app.trail.errors import RecordError
 
 SCHEMA_VERSION = 1
-KINDS = ("answer", "review", "correction", "event")
+KINDS = ("answer", "review", "correction", "event", "prediction", "digest")
 ANSWER_STATUSES = ("answered", "refused", "degraded", "flagged", "withheld")
 REVIEW_STATUSES = ("approved", "flagged", "escalated")
 EVENT_STATUS = "recorded"
+# A prediction is served with these (refused and withheld ones carry no model output to replay).
+SERVED_STATUSES = ("answered", "degraded", "flagged")
+STATUSES_BY_KIND: dict[str, tuple[str, ...]] = {
+    "answer": ANSWER_STATUSES,
+    "correction": ANSWER_STATUSES,
+    "digest": ANSWER_STATUSES,
+    "prediction": ANSWER_STATUSES,
+    "review": REVIEW_STATUSES,
+    "event": (EVENT_STATUS,),
+}
+ALL_STATUSES = tuple(sorted({s for statuses in STATUSES_BY_KIND.values() for s in statuses}))
+# Kinds that carry an answer and its evidence: replayed, reviewed, exported with an evidence pack.
+ANSWER_LIKE_KINDS = ("answer", "correction", "digest", "prediction")
 
 
 def utc_now() -> datetime:
@@ -65,6 +89,12 @@ def to_jsonable(value: Any, path: str = "record") -> Any:
     Tools return numpy scalars, dates, tuples, dataclasses and NaN; the trail stores what they
     meant: dates as ISO strings, tuples as lists, non-finite floats as the strings "NaN",
     "Infinity", "-Infinity" (JSON has no such numbers, and dropping them would hide a fact).
+
+    This is the one conversion pydantic does not do for us: the record's typed fields go through
+    ``model_dump(mode="json")``, but untyped tool outputs must keep the meaning already hashed
+    into every stored record and compared by replay. Pydantic's own JSON for them differs
+    (a ``Decimal`` becomes a string, a datetime keeps its offset and drops zero microseconds,
+    NaN stays a float, a set becomes a list in arbitrary order, numpy integers are refused).
     """
     if value is None or isinstance(value, bool | str | int):
         return value
@@ -112,6 +142,25 @@ def canonical_json(value: Any) -> bytes:
     ).encode("utf-8")
 
 
+def _as_utc(value: datetime) -> datetime:
+    # A naive time is taken as UTC; an aware one is converted, so every record reads the same.
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+UtcTime = Annotated[
+    datetime,
+    AfterValidator(_as_utc),
+    # The hashed text of every time in a record: UTC, microseconds, "Z" (pydantic's own ISO text
+    # drops zero microseconds and would change the bytes of records already in trails).
+    PlainSerializer(iso_utc, return_type=str, when_used="json"),
+]
+
+
+def _plain(path: str) -> BeforeValidator:
+    """A validator that makes an untyped value plain JSON (``to_jsonable``), naming ``path``."""
+    return BeforeValidator(lambda value: to_jsonable(value, path))
+
+
 class _Part(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -133,16 +182,11 @@ class ToolCall(_Part):
     """One tool call: name, the arguments it was given, what it returned, when and how long."""
 
     tool: str
-    args: dict[str, Any] = Field(default_factory=dict)
-    result: Any = None
+    args: Annotated[dict[str, Any], _plain("tool_calls.args")] = Field(default_factory=dict)
+    result: Annotated[Any, _plain("tool_calls.result")] = None
     error: str | None = None
-    started: datetime
+    started: UtcTime
     ms: float = Field(ge=0)
-
-    @field_validator("args", "result", mode="before")
-    @classmethod
-    def _plain(cls, value: Any) -> Any:
-        return to_jsonable(value, "tool_calls")
 
 
 class SqlQuery(_Part):
@@ -153,23 +197,26 @@ class SqlQuery(_Part):
 
 
 class FeatureUse(_Part):
-    """A feature value the answer used: entity, feature, definition version, as-of date, value."""
+    """A feature value the answer used: entity, feature, definition version, as-of date, value.
+
+    ``sequence`` is the event sequence of the live feature snapshot the value was read from (a
+    prediction served from streaming features); batch values have none, and a record without one
+    is stored without the key, so records written before it existed keep their exact bytes.
+    """
 
     entity: str
     feature: str
     version: str
-    as_of: str
-    value: Any = None
+    as_of: Annotated[str, _plain("feature_values.as_of")]
+    value: Annotated[Any, _plain("feature_values.value")] = None
+    sequence: int | None = Field(default=None, ge=0)
 
-    @field_validator("as_of", mode="before")
-    @classmethod
-    def _as_of(cls, value: Any) -> Any:
-        return to_jsonable(value, "feature_values.as_of")
-
-    @field_validator("value", mode="before")
-    @classmethod
-    def _value(cls, value: Any) -> Any:
-        return to_jsonable(value, "feature_values.value")
+    @model_serializer(mode="wrap")
+    def _without_missing_sequence(self, handler: SerializerFunctionWrapHandler) -> Any:
+        data = handler(self)
+        if isinstance(data, dict) and data.get("sequence") is None:
+            data.pop("sequence", None)
+        return data
 
 
 class Versions(BaseModel):
@@ -184,6 +231,12 @@ class Versions(BaseModel):
     pd_model: str | None = None
     code: str | None = None
 
+    def models(self) -> dict[str, str]:
+        """The model versions named (``risk_model``, ``pd_model`` and any other ``*_model``)."""
+        named = {"risk_model": self.risk_model, "pd_model": self.pd_model}
+        named |= {k: v for k, v in (self.model_extra or {}).items() if k.endswith("_model")}
+        return {k: str(v) for k, v in named.items() if v}
+
 
 class Tokens(_Part):
     """Token counts of the LLM calls behind one answer (0 for the offline planner)."""
@@ -195,18 +248,20 @@ class Tokens(_Part):
 class AnswerRecord(BaseModel):
     """One entry of the answer trail, immutable once written.
 
-    ``kind`` says what it is: an ``answer`` (with its evidence), a ``review`` or ``correction``
-    of an earlier record (``refers_to`` its id, ``note`` says why), or an ``event`` (e.g. a purge).
-    ``status`` is, for answers and corrections, one of answered / refused / degraded / flagged /
-    withheld; for reviews approved / flagged / escalated; for events "recorded".
+    ``kind`` says what it is (docs/trail.md "Record kinds"): an ``answer`` with its evidence, a
+    ``digest`` (a research digest, recorded like an answer), a ``prediction`` served by the
+    inference service (request, feature values with versions and event sequence, model version,
+    result as its tool call, latency), a ``review`` or ``correction`` of an earlier record
+    (``refers_to`` its id, ``note`` says why), or an ``event`` (e.g. a purge). Which statuses
+    each kind may have is ``STATUSES_BY_KIND``.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     schema_version: int = SCHEMA_VERSION
     id: str = Field(default_factory=new_record_id, pattern=r"^[A-Za-z0-9_\-]{8,64}$")
-    kind: Literal["answer", "review", "correction", "event"] = "answer"
-    time: datetime = Field(default_factory=utc_now)
+    kind: Literal["answer", "review", "correction", "event", "prediction", "digest"] = "answer"
+    time: UtcTime = Field(default_factory=utc_now)
     user: str
     role: str
     status: str
@@ -222,50 +277,35 @@ class AnswerRecord(BaseModel):
     tokens: Tokens = Field(default_factory=lambda: Tokens())
     latency_ms: float = Field(default=0.0, ge=0)
     warnings: list[str] = Field(default_factory=list)
-    details: dict[str, Any] = Field(default_factory=dict)
-
-    @field_validator("time", mode="after")
-    @classmethod
-    def _utc(cls, value: datetime) -> datetime:
-        # A naive time is taken as UTC; an aware one is converted, so every record reads the same.
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
-
-    @field_validator("details", mode="before")
-    @classmethod
-    def _plain_details(cls, value: Any) -> Any:
-        return to_jsonable(value, "details")
+    details: Annotated[dict[str, Any], _plain("details")] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _kind_rules(self) -> AnswerRecord:
-        allowed = {
-            "answer": ANSWER_STATUSES,
-            "correction": ANSWER_STATUSES,
-            "review": REVIEW_STATUSES,
-            "event": (EVENT_STATUS,),
-        }[self.kind]
+        allowed = STATUSES_BY_KIND[self.kind]
         if self.status not in allowed:
             raise ValueError(f"status of a {self.kind} must be one of {', '.join(allowed)}")
         if self.kind in ("review", "correction") and not self.refers_to:
             raise ValueError(f"a {self.kind} must name the record it refers_to")
+        if self.kind == "prediction" and self.status in SERVED_STATUSES:
+            # What `trail replay` re-runs and what compliance asks first: which model said it.
+            if not self.tool_calls:
+                raise ValueError("a served prediction must log its model call in tool_calls")
+            if not self.versions.models():
+                raise ValueError(
+                    "a served prediction must name its model version in versions "
+                    "(pd_model, risk_model or another *_model)"
+                )
         return self
 
     def to_json(self) -> dict[str, Any]:
         """The record as plain JSON values (what is hashed, stored and exported)."""
-        data = self.model_dump(mode="json")
-        data["time"] = iso_utc(self.time)
-        for call, model in zip(data["tool_calls"], self.tool_calls, strict=True):
-            call["started"] = iso_utc(model.started)
-        return data
+        return self.model_dump(mode="json")
 
 
 def parse_record(record: AnswerRecord | Mapping[str, Any]) -> AnswerRecord:
     """An AnswerRecord from a record or a dict, or a RecordError that names the bad fields."""
     if isinstance(record, AnswerRecord):
         return record
-    from pydantic import ValidationError
-
     try:
         return AnswerRecord.model_validate(dict(record))
     except RecordError:

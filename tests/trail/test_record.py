@@ -110,3 +110,74 @@ def test_records_are_immutable() -> None:
     with pytest.raises(ValueError):
         record.answer = "changed"  # type: ignore[misc]
     assert isinstance(parse_record(record.to_json()), AnswerRecord)
+
+
+def make_prediction(**overrides) -> AnswerRecord:
+    """A served PD prediction as the inference service records it."""
+    fields = dict(
+        kind="prediction",
+        user="svc-client",
+        role="analyst",
+        status="answered",
+        question="POST /v1/predict/pd loan_id=42",
+        answer="PD 1.9%",
+        tool_calls=[
+            {
+                "tool": "default_probability",
+                "args": {"loan_id": 42},
+                "result": {"pd": 0.019, "model": "pd@2"},
+                "started": "2026-03-02T15:30:04Z",
+                "ms": 3.5,
+            }
+        ],
+        feature_values=[
+            {
+                "entity": "AAPL",
+                "feature": "realized_vol_20d",
+                "version": "f1a2",
+                "as_of": "2026-03-02T15:30:03.9Z",
+                "value": 0.31,
+                "sequence": 18231,
+            }
+        ],
+        versions={"pd_model": "pd@2", "code": "0.1.0"},
+        latency_ms=4.2,
+        details={"request": {"loan_id": 42}},
+    )
+    return AnswerRecord(**(fields | overrides))
+
+
+def test_prediction_and_digest_kinds() -> None:
+    served = make_prediction().to_json()
+    assert served["kind"] == "prediction"
+    assert served["feature_values"][0]["sequence"] == 18231
+    assert parse_record(served).to_json() == served
+    digest = make_answer(kind="digest", question="Best Buy 2019 -> 2023: what changed?")
+    assert digest.to_json()["kind"] == "digest"
+    # A refused prediction has no model output to log.
+    assert make_prediction(status="refused", tool_calls=[], versions={}).status == "refused"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"tool_calls": []}, "must log its model call"),
+        ({"versions": {"code": "0.1.0"}}, "must name its model version"),
+        ({"status": "approved"}, "status of a prediction"),
+    ],
+)
+def test_prediction_rules(overrides, message) -> None:
+    data = make_prediction().to_json() | overrides
+    with pytest.raises(RecordError, match=message):
+        parse_record(data)
+
+
+def test_other_model_versions_count_for_a_prediction() -> None:
+    assert make_prediction(versions={"vol_model": "vol@3"}).versions.models() == {
+        "vol_model": "vol@3"
+    }
+
+
+def test_feature_values_without_sequence_keep_their_old_shape() -> None:
+    body = make_answer().to_json()
+    assert set(body["feature_values"][0]) == {"entity", "feature", "version", "as_of", "value"}
