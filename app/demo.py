@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from app.cli.models import ensure_demo_models
 from app.runtime import Runtime
 from features.batch import refresh as refresh_features
 from tools.restricted import ensure_demo as restrict_demo
@@ -48,12 +47,46 @@ def create_users(rt: Runtime, say: Say) -> str:
     return f"created {', '.join(created)}" if created else "demo users already exist"
 
 
+def ensure_demo_models(rt: Runtime, say: Say) -> str:
+    """Demo step: one approved version of each model, by two different demo users.
+
+    model_owner trains and registers; validator validates and approves (maker-checker). A model
+    that already has an approved version is skipped, so the step is idempotent.
+    """
+    from tools.errors import ModelNotFound
+    from tools.lifecycle import TRAINERS, train, validation_report
+
+    owner, validator = rt.user("model_owner"), rt.user("validator")
+    done = []
+    for name in TRAINERS:
+        try:
+            mv = rt.registry.approved(name)
+            done.append(f"{mv.ref} already approved")
+            continue
+        except ModelNotFound:
+            pass
+        say(f"training {name}")
+        with rt.warehouse.reader() as con:
+            trained = train(name, con)
+            mv, _ = rt.registry.register(trained, user=owner.name, role=owner.role)
+            if mv.status == "draft":
+                say(f"validating {mv.ref}")
+                report = validation_report(con, rt.registry, mv)
+                mv = rt.registry.validate(
+                    mv.ref, user=validator.name, role=validator.role, report=report
+                )
+        if mv.status == "validated":
+            mv = rt.registry.approve(mv.ref, user=validator.name, role=validator.role)
+        done.append(f"{mv.ref} {mv.status}")
+    return "; ".join(done)
+
+
 DEMO_STEPS: list[DemoStep] = [
     DemoStep("tables", load_tables),
     DemoStep("features", lambda rt, say: refresh_features(rt.warehouse, say)),
     DemoStep("users", create_users),
     # Risk and PD: trained by 'model_owner', validated and approved by 'validator' (maker-checker).
-    DemoStep("models", lambda rt, say: ensure_demo_models(rt, say)),
+    DemoStep("models", ensure_demo_models),
     # Research documents from ingestion/demo_data/documents/manifest.json, uploaded by 'researcher'.
     DemoStep(
         "documents",

@@ -230,37 +230,3 @@ def _headline_text(mv: Any) -> str:
         f"Student-t dof {h['student_t_nu']:.2f}; 99% t-EWMA VaR backtest: "
         f"{t.get('exceptions')} exceptions, Kupiec p {t.get('kupiec_p', float('nan')):.3f}"
     )
-
-
-def ensure_demo_models(rt: Runtime, say: Any) -> str:
-    """Demo step: one approved version of each model, by two different demo users.
-
-    model_owner trains and registers; validator validates and approves (maker-checker). A model
-    that already has an approved version is skipped, so the step is idempotent.
-    """
-    from tools.errors import ModelNotFound
-    from tools.lifecycle import train, validation_report
-
-    owner, validator = rt.user("model_owner"), rt.user("validator")
-    done = []
-    for name in MODEL_NAMES:
-        try:
-            mv = rt.registry.approved(name)
-            done.append(f"{mv.ref} already approved")
-            continue
-        except ModelNotFound:
-            pass
-        say(f"training {name}")
-        with rt.warehouse.reader() as con:
-            trained = train(name, con)
-            mv, _ = rt.registry.register(trained, user=owner.name, role=owner.role)
-            if mv.status == "draft":
-                say(f"validating {mv.ref}")
-                report = validation_report(con, rt.registry, mv)
-                mv = rt.registry.validate(
-                    mv.ref, user=validator.name, role=validator.role, report=report
-                )
-        if mv.status == "validated":
-            mv = rt.registry.approve(mv.ref, user=validator.name, role=validator.role)
-        done.append(f"{mv.ref} {mv.status}")
-    return "; ".join(done)

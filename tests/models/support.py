@@ -29,7 +29,7 @@ def ensure_features(rt: Runtime) -> None:
 
 def build_models_home(demo_home: Path, target: Path) -> Path:
     """A copy of the demo data dir with features and one approved version of each model."""
-    from app.cli.models import ensure_demo_models
+    from app.demo import ensure_demo_models
 
     shutil.copytree(demo_home, target)
     rt = Runtime(Settings(home=target))
