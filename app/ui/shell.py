@@ -50,19 +50,13 @@ def runtime() -> Runtime:
 
 def warm_up(rt: Runtime) -> None:
     """Load the heavy parts (embedding model, index, agent) so the first answer does not wait."""
-    from app.ui.backends import available
-
     started = time.perf_counter()
     try:
-        if available(rt, "agent"):
-            import app.agent  # noqa: F401  (imports the planner, tools and their libraries)
-        if available(rt, "documents"):
-            documents = rt.documents  # type: ignore[attr-defined]
-            warm = getattr(documents, "warm_up", None) or getattr(documents, "warm", None)
-            if callable(warm):
-                warm()
-            else:
-                documents.search("warm up", groups=("public",), k=1)
+        import app.agent  # noqa: F401  (imports the planner, tools and their libraries)
+
+        # One query opens the index and loads the embedding model (the ~30 s the first answer
+        # would otherwise pay); "public" is the group every user has, so nothing private is read.
+        rt.documents.search("warm up", groups=("public",), k=1)
     except Exception:  # a failed warm-up only means the first answer pays the load
         log.exception("warm-up failed")
     log.info("warm-up finished in %.1f s", time.perf_counter() - started)

@@ -14,7 +14,6 @@ import streamlit as st
 
 from app.runtime import Runtime
 from app.ui.answer_view import as_dict, render_answer, render_markdown
-from app.ui.backends import available, not_available
 from app.ui.guard import require
 from app.ui.sanitize import escape_markdown
 from app.users import User
@@ -40,8 +39,6 @@ def _pick() -> None:
 
 def _page_text(rt: Runtime, user: User):  # noqa: ANN202
     """A function giving a citation's full chunk text, read through the user's entitlements."""
-    if not available(rt, "documents"):
-        return None
 
     def page_text(citation: dict[str, Any]) -> str | None:
         try:
@@ -75,9 +72,6 @@ def render(rt: Runtime, user: User) -> None:
     """Render the Ask page for ``user``."""
     require(user, "chat.view")
     st.header("Ask")
-    if not available(rt, "agent"):
-        not_available("agent")
-        return
     conversation = _conversation(user)
     page_text = _page_text(rt, user)
     if conversation:

@@ -6,7 +6,6 @@ import pandas as pd
 import streamlit as st
 
 from app.runtime import Runtime
-from app.ui.backends import available, not_available
 from app.ui.guard import require
 from app.users import User
 
@@ -27,9 +26,6 @@ def render(rt: Runtime, user: User) -> None:
         frame["keys"] = frame["keys"].map(", ".join)
         st.dataframe(frame, hide_index=True, width="stretch")
     st.subheader("Feature catalogue")
-    if not available(rt, "features"):
-        not_available("features")
-        return
     from features.store import list_features
 
     with rt.warehouse.reader() as con:

@@ -18,7 +18,6 @@ import pandas as pd
 import streamlit as st
 
 from app.runtime import Runtime
-from app.ui.backends import available, not_available
 from app.ui.guard import require
 from app.ui.sanitize import escape_markdown
 from app.users import User
@@ -55,9 +54,6 @@ def render(rt: Runtime, user: User) -> None:
     """Render the documents page for ``user`` (researcher or admin)."""
     require(user, "documents.view")
     st.header("Documents")
-    if not available(rt, "documents"):
-        not_available("documents")
-        return
     _upload(rt, user)
     _listing(rt, user)
     _search(rt, user)

@@ -17,7 +17,6 @@ import streamlit as st
 
 from app.runtime import Runtime
 from app.ui.access import allowed
-from app.ui.backends import available, not_available
 from app.ui.charts import build_chart, parse_spec
 from app.ui.guard import require
 from app.ui.sanitize import escape_markdown
@@ -31,9 +30,6 @@ def render(rt: Runtime, user: User) -> None:
     """Render the model registry for ``user``."""
     require(user, "models.view")
     st.header("Models")
-    if not available(rt, "registry"):
-        not_available("registry")
-        return
     notice = st.session_state.pop("models_notice", None)
     if notice:
         st.success(notice, icon=":material/check:")

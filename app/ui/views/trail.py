@@ -20,7 +20,6 @@ import streamlit as st
 
 from app.runtime import Runtime
 from app.ui.answer_view import render_answer
-from app.ui.backends import available, not_available
 from app.ui.guard import require
 from app.users import User
 
@@ -33,9 +32,6 @@ def render(rt: Runtime, user: User) -> None:
     """Render the answer-trail page for ``user`` (compliance only)."""
     require(user, "trail.view")
     st.header("Answer trail")
-    if not available(rt, "trail"):
-        not_available("trail")
-        return
     _chain_status(rt, user)
     records = _find(rt, user)
     if not records:
@@ -220,13 +216,13 @@ def _actions(rt: Runtime, user: User, stored: Any, reviews: list[Any]) -> None:
         icon=":material/download:",
         key="trail_evidence",
     )
-    runner = _tool_runner(rt)
-    if stored.record.get("tool_calls") and runner is not None:
+    if stored.record.get("tool_calls"):
         if c2.button("Replay the tool calls", icon=":material/replay:", key="trail_replay"):
             require(user, "trail.view")
+            from app.agent.toolbox import run_logged_tool
             from app.trail.replay import replay_record
 
-            report = replay_record(stored, runner)
+            report = replay_record(stored, functools.partial(run_logged_tool, rt))
             for call in report.calls:
                 verdict = "match" if call.match else "MISMATCH"
                 st.markdown(f"{call.index + 1}. `{call.tool}`: **{verdict}**")
@@ -236,14 +232,6 @@ def _actions(rt: Runtime, user: User, stored: Any, reviews: list[Any]) -> None:
             (st.success if report.ok else st.error)(
                 f"{matched} of {len(report.calls)} tool call(s) reproduced their logged output."
             )
-
-
-def _tool_runner(rt: Runtime) -> Any:
-    try:
-        from app.agent.toolbox import run_logged_tool
-    except ImportError:
-        return None
-    return functools.partial(run_logged_tool, rt)
 
 
 def _export(rt: Runtime, user: User) -> None:
