@@ -1,0 +1,498 @@
+"""The typed request a question becomes, and the rule-based parser that fills it offline.
+
+``QuestionRequest`` is the one shape both brains produce: the offline parser below fills it with
+rules, an LLM fills it under ``request_json_schema()``. Besides the typed fields it carries
+``constraints``: every constraint the parser *saw* in the text (an entity, a metric, a date, a
+window, a period, an aggregation, a ranking, arithmetic between quantities), including the ones it
+could not map. The executor must consume each of them, or the answer is a decline that names the
+ones left over (``app.agent.coverage``) — never an answer to a different question.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.agent import entities as ent
+
+Granularity = Literal["day", "month", "quarter", "year"]
+ConstraintKind = Literal[
+    "entity",
+    "metric",
+    "date",
+    "window",
+    "period",
+    "fiscal_year",
+    "aggregation",
+    "ranking",
+    "arithmetic",
+    "comparison",
+    "lookback",
+    "personal_info",
+]
+# Quantities the history tools compute over any window the data covers (tools/history.py).
+WindowMetric = Literal[
+    "price",
+    "return",
+    "max_drawdown",
+    "volatility",
+    "volume",
+    "dollar_volume",
+    "correlation",
+    "beta",
+    "high",
+    "low",
+]
+Aggregation = Literal["value", "mean", "max", "min", "sum", "count", "first", "last"]
+ArithmeticOp = Literal["minus", "ratio", "change", "growth", "spread"]
+
+
+class DateWindow(BaseModel):
+    """A closed date interval the question names (both ends inclusive)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    start: date = Field(description="first day, YYYY-MM-DD")
+    end: date = Field(description="last day, YYYY-MM-DD")
+    granularity: Granularity = Field(
+        "day", description="what the question named: a day range, a month, a quarter or a year"
+    )
+    label: str = Field("", description="the period as written, e.g. 'Q3 2019' or '2021'")
+
+
+class Ranking(BaseModel):
+    """Order entities by a quantity and keep the first ``count``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    direction: Literal["highest", "lowest"] = Field("highest")
+    count: int | None = Field(None, ge=1, le=50, description="how many to list (None: 5)")
+
+
+class Arithmetic(BaseModel):
+    """Arithmetic between two quantities (series, items or tickers) the question names."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    op: ArithmeticOp = Field(
+        description="minus/spread: left - right; ratio: left / right; "
+        "change/growth: the same quantity at the window's end vs its start"
+    )
+    left: str | None = Field(None, description="first operand (series, item or ticker)")
+    right: str | None = Field(None, description="second operand (series, item or ticker)")
+
+
+class Constraint(BaseModel):
+    """One constraint seen in the question text, mapped or not."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: ConstraintKind
+    text: str = Field(description="the words of the question that carry it")
+    value: str = Field("", description="what it was mapped to ('' when not understood)")
+    understood: bool = Field(True, description="False: seen but not mappable to data")
+
+
+class QuestionRequest(BaseModel):
+    """A question as a typed request: what to compute, for whom, over which dates."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field("", description="the question as asked")
+    tickers: list[str] = Field(default_factory=list, description="tickers, e.g. ['AAPL']")
+    unknown_tickers: list[str] = Field(default_factory=list)
+    macro_series: list[str] = Field(default_factory=list, description="e.g. ['baa', 'aaa']")
+    items: list[str] = Field(
+        default_factory=list, description="fundamentals items, e.g. ['current_assets']"
+    )
+    features: list[str] = Field(
+        default_factory=list, description="stored features named, e.g. ['realized_vol_20d']"
+    )
+    metric: WindowMetric | None = Field(
+        None, description="a quantity computed from price history over a window"
+    )
+    as_of: date | None = Field(None, description="the single day asked about")
+    window: DateWindow | None = Field(None, description="the period asked about")
+    lookback_days: int | None = Field(
+        None, ge=2, le=5000, description="N trading days ending at as_of ('30-day volatility')"
+    )
+    fiscal_years: list[int] = Field(default_factory=list)
+    aggregation: Aggregation | None = Field(None)
+    ranking: Ranking | None = Field(None)
+    comparison: bool = Field(False, description="several entities compared on one quantity")
+    arithmetic: Arithmetic | None = Field(None)
+    portfolio: str | None = Field(None)
+    loan_id: int | None = Field(None)
+    confidence: float | None = Field(None)
+    horizon_days: int | None = Field(None)
+    personal_info: bool = Field(False, description="asks for a person's personal details")
+    constraints: list[Constraint] = Field(default_factory=list)
+
+    def not_understood(self) -> list[Constraint]:
+        """Constraints seen in the text that map to nothing the data holds."""
+        return [c for c in self.constraints if not c.understood]
+
+
+def request_json_schema() -> dict[str, Any]:
+    """The JSON schema an LLM fills in plan mode (no regex patterns; enums for choices)."""
+    return QuestionRequest.model_json_schema()
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """The names the parser recognises, read from the warehouse (vocabulary, not evidence)."""
+
+    tickers: frozenset[str] = frozenset()
+    portfolios: frozenset[str] = frozenset()
+    macro_series: frozenset[str] = frozenset()
+    issuers: frozenset[str] = frozenset()
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_names(cls, names: dict[str, list[str]]) -> Catalog:
+        """From ``tools.agent_tools.known_entities`` output."""
+        return cls(
+            tickers=frozenset(names.get("tickers", ())),
+            portfolios=frozenset(names.get("portfolios", ())),
+            macro_series=frozenset(names.get("macro_series", ())),
+            issuers=frozenset(names.get("issuers", ())),
+        )
+
+
+# -- metric words -------------------------------------------------------------------------------
+_METRICS: list[tuple[str, WindowMetric]] = [
+    (r"correlat", "correlation"),
+    (r"draw[- ]?down|peak[- ]to[- ]trough", "max_drawdown"),
+    (r"\bbeta\b", "beta"),
+    (r"dollar volume|traded value|turnover in (usd|dollars)", "dollar_volume"),
+    (r"(trading |share |daily |average )?volume\b|shares traded|shares changed hands", "volume"),
+    (r"\breturns?\b|\bperformance\b|\bperformed\b|\bgain(ed)?\b|\brose\b|\bfell\b", "return"),
+    (r"volatil|\bvol\b|standard deviation of (daily )?returns", "volatility"),
+    (r"\b(all[- ]time |52[- ]week )?(high|peak|highest (adjusted )?(close|price))\b", "high"),
+    (r"\b(all[- ]time |52[- ]week )?(low|trough|lowest (adjusted )?(close|price))\b", "low"),
+    (r"\b(closing |adjusted |share |stock )?price\b|\bclose[sd]?\b|\btrading at\b", "price"),
+]
+# Quantities analysts ask for that the data does not hold: seen, named in the decline.
+_UNMAPPED_METRICS = re.compile(
+    r"\bsharpe\b|\bsortino\b|\btreynor\b|information ratio|dividend|\bp/?e\b(?! ratio of)"
+    r"|price[- ]to[- ]earnings|earnings per share|\beps\b|ebitda|free cash flow|market cap"
+    r"|implied vol|option|open(ing)? price|\bintraday\b|short interest|credit rating"
+    r"|\bgross margin\b|\bcapex\b|book value per share|enterprise value|\bskew(ness)?\b"
+    r"|\bkurtosis\b|\bvwap\b|moving average|\brsi\b|\bmacd\b",
+    re.I,
+)
+_PERSONAL = re.compile(
+    r"(phone|telephone|mobile|cell|e-?mail|home address|address|contact details|contact info"
+    r"|date of birth|birthday|social security|passport|salary of|home)"
+    r".{0,40}\b(of|for)\b.{0,40}\b(ceo|cfo|chair\w*|founder|director|officer|employee|analyst"
+    r"|manager|president|mr|ms|mrs|dr)\b"
+    r"|\b(ceo|cfo|chair\w*|founder|director|officer|employee|president)('s|s')?\b.{0,30}"
+    r"(phone|telephone|mobile|e-?mail|home address|personal address|contact details|contact info"
+    r"|date of birth|birthday|social security|passport)"
+    r"|\b(personal|private) (phone|e-?mail|address|contact|details)\b"
+    r"|\bhow (can|do) i (reach|contact|call|email)\b.{0,40}\b(ceo|cfo|chair\w*|founder|director"
+    r"|president|[A-Z][a-z]+ [A-Z][a-z]+)",
+    re.I,
+)
+_ARITHMETIC: list[tuple[str, ArithmeticOp]] = [
+    (r"\bspread between\b|\bspread of\b.{0,30}\bover\b", "spread"),
+    (r"\bdifference between\b|\bminus\b|\bless\b(?= the)|\bgap between\b|\bexcess of\b", "minus"),
+    (r"\bratio (of|between)\b|\bdivided by\b|\bas a (share|multiple|fraction) of\b", "ratio"),
+    (r"\bgrowth\b|\bgrew\b|\bpercent(age)? change\b|\bgrowth rate\b", "growth"),
+    (
+        r"\bchange(d)? (in|of)\b|\bhow much did\b.{0,40}\b(change|move|rise|fall|increase|drop)",
+        "change",
+    ),
+]
+_RATIOS: list[tuple[str, tuple[str, str]]] = [
+    (r"current ratio|working[- ]capital ratio", ("current_assets", "current_liabilities")),
+    (r"debt[- ]to[- ]equity|liabilities[- ]to[- ]equity", ("total_liabilities", "total_equity")),
+    (
+        r"\b(net|profit) margin\b|net income (to|over|as a share of) revenue",
+        ("net_income", "revenue"),
+    ),
+    (r"operating margin", ("operating_income", "revenue")),
+    (r"return on assets|\broa\b", ("net_income", "total_assets")),
+    (r"return on equity|\broe\b", ("net_income", "total_equity")),
+    (r"cash ratio", ("cash_and_equivalents", "current_liabilities")),
+]
+_AGGREGATIONS: list[tuple[str, Aggregation]] = [
+    (r"\baverage\b|\bmean\b|\bavg\b|\btypical\b", "mean"),
+    (r"\btotal\b(?! (assets|liabilities|equity|return))|\bsum\b|\bcumulative\b(?! return)", "sum"),
+    (r"\bhow many\b|(?<!phone )(?<!telephone )\bnumber of\b|\bcount\b", "count"),
+    (r"\bhighest\b|\b(maximum|max)\b(?! ?draw)|\bpeak\b", "max"),
+    (r"\blowest\b|\bminimum\b|\bmin\b", "min"),
+]
+_RANK_WORDS = re.compile(
+    r"\btop\b|\bbottom\b|\brank|\bwhich (stock|ticker|name|company|compan(y|ies)|issuer)s?\b"
+    r"|\bbest[- ]performing\b|\bworst[- ]performing\b|\bbest\b|\bworst\b|\bmost\b|\bleast\b",
+    re.I,
+)
+_LOOKBACK = re.compile(
+    r"\b(\d{1,4})[- ](?:trading[- ])?(day|week|month)s?\b(?![- ]?(loan|horizon))", re.I
+)
+_QUARTER_WORDS = re.compile(
+    r"\b(first|second|third|fourth|1st|2nd|3rd|4th)\s+quarter\s+(?:of\s+)?(\d{4})\b", re.I
+)
+_ORDINAL = {
+    "first": 1,
+    "1st": 1,
+    "second": 2,
+    "2nd": 2,
+    "third": 3,
+    "3rd": 3,
+    "fourth": 4,
+    "4th": 4,
+}
+_FISCAL = re.compile(r"\b(?:fiscal(?: year)?|fy)\s*'?(\d{4}|\d{2})\b", re.I)
+_RELATIVE = re.compile(
+    r"\b(last|past|previous|this|current) (week|month|quarter|year|\d+ (days|weeks|months|years))"
+    r"\b|\bytd\b|\byear[- ]to[- ]date\b|\bmonth[- ]to[- ]date\b|\bsince inception\b|\byesterday\b"
+    r"|\btoday\b|\brecent(ly)?\b",
+    re.I,
+)
+
+
+def parse_question(text: str, catalog: Catalog) -> QuestionRequest:
+    """Parse ``text`` into a typed request with every constraint it saw (rules only).
+
+    Args:
+        text: the analyst's question.
+        catalog: the names the warehouse holds (tickers, portfolios, macro series, issuers).
+
+    Returns:
+        The request; ``constraints`` lists what was seen, ``understood=False`` for the rest.
+    """
+    q = " ".join(text.split())
+    low = q.lower()
+    e = ent.extract(q, set(catalog.tickers), set(catalog.portfolios))
+    req = QuestionRequest(
+        question=q,
+        tickers=e.tickers,
+        unknown_tickers=e.unknown_tickers,
+        macro_series=e.macro,
+        items=e.items,
+        features=e.features,
+        portfolio=e.portfolio,
+        loan_id=e.loan_id,
+        confidence=e.confidence,
+        horizon_days=e.horizon_days,
+    )
+    cons = req.constraints
+    for t in e.tickers:
+        cons.append(Constraint(kind="entity", text=t, value=t))
+    for t in e.unknown_tickers:
+        cons.append(Constraint(kind="entity", text=t, understood=False))
+    for s in e.macro:
+        cons.append(Constraint(kind="entity", text=s, value=f"macro:{s}"))
+    _dates_into(q, low, e, req)
+    _metric_into(low, req)
+    _arithmetic_into(low, req)
+    _aggregation_into(low, req)
+    if _PERSONAL.search(q):
+        req.personal_info = True
+        cons.append(Constraint(kind="personal_info", text=_PERSONAL.search(q).group(0)))  # type: ignore[union-attr]
+    if len(req.tickers) >= 2 and re.search(
+        r"\bcompare|\bversus\b|\bvs\.?\b|\bor\b|higher|lower"
+        r"|\bbetter\b|\bworse\b|\bmore\b|\bless\b",
+        low,
+    ):
+        req.comparison = True
+    return req
+
+
+def _dates_into(q: str, low: str, e: ent.Entities, req: QuestionRequest) -> None:
+    """Dates, windows, periods, fiscal years and relative periods."""
+    cons = req.constraints
+    for m in _FISCAL.finditer(q):
+        year = int(m.group(1))
+        year = year + 2000 if year < 100 else year
+        req.fiscal_years.append(year)
+        cons.append(Constraint(kind="fiscal_year", text=m.group(0), value=str(year)))
+    window = _named_period(q)
+    if e.period and (window is None or len(e.dates) == 0 and window.granularity == "year"):
+        start, end = e.period
+        gran: Granularity = (
+            "year" if (start.month, start.day, end.month, end.day) == (1, 1, 12, 31) else "day"
+        )
+        label = (
+            f"{start} to {end}"
+            if gran == "day"
+            else (str(start.year) if start.year == end.year else f"{start.year} to {end.year}")
+        )
+        window = DateWindow(start=start, end=end, granularity=gran, label=label)
+    if window is not None and not req.fiscal_years:
+        req.window = window
+        cons.append(
+            Constraint(kind="window", text=window.label, value=f"{window.start}..{window.end}")
+        )
+        cons.append(Constraint(kind="period", text=window.label, value=window.granularity))
+    elif e.dates and not (req.fiscal_years and _only_year_dates(e)):
+        req.as_of = e.dates[-1]
+        cons.append(Constraint(kind="date", text=str(e.dates[-1]), value=str(e.dates[-1])))
+        if len(e.dates) >= 2:
+            # Two days without "from/between": the parser cannot tell which one is meant.
+            cons.append(
+                Constraint(kind="date", text=", ".join(map(str, e.dates[:-1])), understood=False)
+            )
+    back = _LOOKBACK.search(low)
+    if back and back.group(2).lower() == "day":
+        n = int(back.group(1))
+        stored = {"20", "60", "252", "1"}
+        if back.group(1) not in stored and 2 <= n <= 5000:
+            req.lookback_days = n
+            cons.append(Constraint(kind="lookback", text=back.group(0), value=f"{n} trading days"))
+    elif back:
+        cons.append(Constraint(kind="lookback", text=back.group(0), understood=False))
+    for r in _RELATIVE.finditer(q):
+        if req.window is None and req.as_of is None and not req.fiscal_years:
+            cons.append(Constraint(kind="window", text=r.group(0), understood=False))
+
+
+def _only_year_dates(e: ent.Entities) -> bool:
+    return all((d.month, d.day) == (12, 31) for d in e.dates)
+
+
+def _named_period(q: str) -> DateWindow | None:
+    """A month, quarter or year the question names as a whole period (not an as-of day)."""
+    m = ent._QUARTER.search(q)
+    qm = _QUARTER_WORDS.search(q)
+    if m or qm:
+        if m:
+            quarter, year = int(m.group(1) or m.group(4)), int(m.group(2) or m.group(3))
+        else:
+            assert qm is not None
+            quarter, year = _ORDINAL[qm.group(1).lower()], int(qm.group(2))
+        end_month = quarter * 3
+        return DateWindow(
+            start=date(year, end_month - 2, 1),
+            end=date(year, end_month, calendar.monthrange(year, end_month)[1]),
+            granularity="quarter",
+            label=f"Q{quarter} {year}",
+        )
+    if ent._ISO.search(q) or ent._MDY.search(q) or ent._DMY.search(q) or ent._MID.search(q):
+        return None
+    for m in ent._MY.finditer(q):
+        if re.match(r"end", m.group(0), re.I):
+            continue
+        if re.search(r"(end of|end-|as of|at the end of)\s*$", q[: m.start()], re.I):
+            continue
+        year, month = int(m.group(2)), ent._MONTHS[m.group(1).lower()]
+        return DateWindow(
+            start=date(year, month, 1),
+            end=date(year, month, calendar.monthrange(year, month)[1]),
+            granularity="month",
+            label=f"{calendar.month_name[month]} {year}",
+        )
+    return None
+
+
+def _metric_into(low: str, req: QuestionRequest) -> None:
+    cons = req.constraints
+    found: list[tuple[int, WindowMetric, str]] = []
+    for pattern, metric in _METRICS:
+        m = re.search(pattern, low)
+        if m:
+            found.append((m.start(), metric, m.group(0)))
+    found.sort()
+    names = [f[1] for f in found]
+    chosen: WindowMetric | None = None
+    for preferred in (
+        "correlation",
+        "max_drawdown",
+        "beta",
+        "dollar_volume",
+        "volume",
+        "return",
+        "volatility",
+    ):
+        if preferred in names:
+            chosen = preferred  # type: ignore[assignment]
+            break
+    if chosen is None and names:
+        chosen = "high" if "high" in names else "low" if "low" in names else names[0]
+    if (
+        chosen == "return"
+        and re.search(r"log return|daily return|1[- ]day return", low)
+        and not (req.window)
+    ):
+        chosen = None  # the stored 1-day log return feature
+    req.metric = chosen
+    if chosen is not None:
+        text = next(t for _, n, t in found if n == chosen)
+        cons.append(Constraint(kind="metric", text=text.strip(), value=chosen))
+    for pattern, (a, b) in _RATIOS:
+        m = re.search(pattern, low)
+        if m:
+            req.items = list(dict.fromkeys([*req.items, a, b]))
+            req.arithmetic = Arithmetic(op="ratio", left=a, right=b)
+            cons.append(Constraint(kind="arithmetic", text=m.group(0), value=f"{a}/{b}"))
+    for m in _UNMAPPED_METRICS.finditer(low):
+        cons.append(Constraint(kind="metric", text=m.group(0), understood=False))
+
+
+def _arithmetic_into(low: str, req: QuestionRequest) -> None:
+    if req.arithmetic is not None:
+        return
+    for pattern, op in _ARITHMETIC:
+        m = re.search(pattern, low)
+        if not m:
+            continue
+        operands = _operands(req)
+        left, right = (operands + [None, None])[:2]
+        if op in ("growth", "change"):
+            right = None
+        elif right is None:
+            # "ratio of" / "difference between" with one quantity: seen, not understood.
+            req.constraints.append(Constraint(kind="arithmetic", text=m.group(0), understood=False))
+            return
+        req.arithmetic = Arithmetic(op=op, left=left, right=right)
+        req.constraints.append(
+            Constraint(kind="arithmetic", text=m.group(0), value=f"{op}({left}, {right})")
+        )
+        return
+    if re.search(r"\bspread\b", low) and len(req.macro_series) >= 2:
+        a, b = req.macro_series[:2]
+        req.arithmetic = Arithmetic(op="spread", left=a, right=b)
+        req.constraints.append(Constraint(kind="arithmetic", text="spread", value=f"{a}-{b}"))
+
+
+def _operands(req: QuestionRequest) -> list[str]:
+    if "credit_spread_baa_aaa" in req.features and not req.macro_series:
+        return ["baa", "aaa"]
+    if len(req.macro_series) >= 2:
+        return req.macro_series[:2]
+    if len(req.items) >= 2:
+        return req.items[:2]
+    if len(req.tickers) >= 2:
+        return req.tickers[:2]
+    return (req.macro_series or req.items or req.tickers)[:1]
+
+
+def _aggregation_into(low: str, req: QuestionRequest) -> None:
+    ranked = bool(_RANK_WORDS.search(low)) and len(req.tickers) != 1 and not req.macro_series
+    if ranked and (req.metric or req.features):
+        count, descending = ent._count(low)
+        if req.metric == "return" and re.search(r"\bworst\b|\bweakest\b|\bpoorest\b", low):
+            descending = False
+        req.ranking = Ranking(direction="highest" if descending else "lowest", count=count)
+        word = _RANK_WORDS.search(low)
+        assert word is not None
+        req.constraints.append(
+            Constraint(kind="ranking", text=word.group(0), value=req.ranking.direction)
+        )
+    for pattern, agg in _AGGREGATIONS:
+        m = re.search(pattern, low)
+        if m:
+            if agg in ("max", "min") and req.metric in ("high", "low"):
+                continue  # "highest price" is the metric itself
+            if agg in ("max", "min") and req.ranking is not None:
+                continue  # "highest return among..." is the ranking
+            req.aggregation = agg
+            req.constraints.append(Constraint(kind="aggregation", text=m.group(0), value=agg))
+            return
