@@ -142,8 +142,8 @@ def input_fingerprints(con: duckdb.DuckDBPyConnection, as_of: date) -> dict[str,
         frame = con.execute(f"SELECT * FROM {table} {where} ORDER BY {order}", params).df()
         last = None
         if column and len(frame):
-            last = con.execute(f"SELECT max({column}) FROM {table} {where}", params).fetchall()
-            last = str(last[0][0])
+            rows = con.execute(f"SELECT max({column}) FROM {table} {where}", params).fetchall()
+            last = str(rows[0][0])
         out[table] = {"rows": len(frame), "sha256": frame_sha256(frame), "last": last}
     return out
 
@@ -260,7 +260,7 @@ _RUN_COLUMNS = (
 def _run_row(row: tuple[Any, ...]) -> RunRow:
     lineage = json.loads(row[13]) if row[13] else {}
     stages = json.loads(row[14]) if row[14] else {}
-    return RunRow(*row[:13], lineage, stages, bool(row[15]))  # type: ignore[arg-type]
+    return RunRow(*row[:13], lineage, stages, bool(row[15]))  # type: ignore[call-arg]
 
 
 def _has_runs(con: duckdb.DuckDBPyConnection) -> bool:
@@ -326,9 +326,7 @@ def run_payload(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any]:
     return json.loads(rows[0][0]) if rows and rows[0][0] else {}
 
 
-def result_rows(
-    con: duckdb.DuckDBPyConnection, table: str, run_id: str
-) -> list[dict[str, Any]]:
+def result_rows(con: duckdb.DuckDBPyConnection, table: str, run_id: str) -> list[dict[str, Any]]:
     """Every row of one result table for one run, as dicts, in a stable order."""
     if table not in RESULT_TABLES:
         raise ValueError(f"not a batch result table: {table}")
@@ -351,7 +349,5 @@ def current_runs(con: duckdb.DuckDBPyConnection) -> list[tuple[date, str]]:
         return []
     return [
         (d, r)
-        for d, r in con.execute(
-            "SELECT as_of, run_id FROM batch_current ORDER BY as_of"
-        ).fetchall()
+        for d, r in con.execute("SELECT as_of, run_id FROM batch_current ORDER BY as_of").fetchall()
     ]

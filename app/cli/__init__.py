@@ -78,6 +78,9 @@ def _register() -> None:
     from app.cli.restricted import restricted
 
     cli.add_command(restricted)
+    from app.cli.batch import batch
+
+    cli.add_command(batch)
 
 
 _register()

@@ -1,0 +1,1 @@
+"""The overnight batch: one idempotent command that a scheduler runs (docs/batch.md)."""
