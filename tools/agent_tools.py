@@ -21,6 +21,14 @@ from ingestion.schemas import TICKER_PATTERN
 from tools import restricted
 from tools.context import ToolContext
 from tools.errors import BarrierError, ToolInputError
+from tools.history import (
+    FundamentalsArgs,
+    MacroValuesArgs,
+    PriceWindowArgs,
+    fundamentals_values,
+    macro_values,
+    price_window,
+)
 from tools.requests import PDRequest, RiskRequest
 from tools.sql import run_query
 from tools.sql_guard import PII_COLUMNS
@@ -167,6 +175,23 @@ def feature_history(ctx: ToolContext, args: FeatureHistoryArgs) -> dict[str, Any
     }
 
 
+def price_history_stats(ctx: ToolContext, args: PriceWindowArgs) -> dict[str, Any]:
+    """Return, drawdown, volatility, volume, correlation, beta, high/low over any window."""
+    restricted.check_names([*args.tickers, args.benchmark], ctx.barred())
+    return price_window(ctx.connection(), args)
+
+
+def macro_stats(ctx: ToolContext, args: MacroValuesArgs) -> dict[str, Any]:
+    """Macro series at a day/month/quarter/year, with spreads, ratios, changes and growth."""
+    return macro_values(ctx.connection(), args)
+
+
+def fundamentals_stats(ctx: ToolContext, args: FundamentalsArgs) -> dict[str, Any]:
+    """An issuer's fundamentals items per fiscal year, with ratios, differences or growth."""
+    restricted.check_names([args.ticker], ctx.barred())
+    return fundamentals_values(ctx.connection(), args)
+
+
 def search_documents(ctx: ToolContext, args: SearchDocumentsArgs) -> dict[str, Any]:
     """Hybrid search restricted to the documents the user's groups may see."""
     if ctx.documents is None:
@@ -267,10 +292,8 @@ def describe_data(ctx: ToolContext, args: DescribeDataArgs) -> dict[str, Any]:
         keys = ("series", "unit", "frequency", "first", "last")
         return {"macro_series": [dict(zip(keys, map(_plain, r), strict=True)) for r in rows]}
     if topic == "features":
-        try:
-            from features.definitions import all_features
-        except ImportError:
-            return {"features": []}
+        from features.definitions import all_features
+
         return {"features": [{"name": d.name, "unit": d.unit, "description": d.description,
                               "version": d.version} for d in all_features()]}  # fmt: skip
     if topic == "documents":
@@ -307,6 +330,29 @@ TOOLS: dict[str, tuple[type[BaseModel], ToolFn, str]] = {
         feature_history,
         "History of one feature for one entity between start and end, with a summary "
         "(first, last, min, max, mean).",
+    ),
+    "price_window": (
+        PriceWindowArgs,
+        price_history_stats,
+        "Compute from daily prices over any window the data covers (start/end, or lookback_days "
+        "ending at end): price on a day, simple return, max drawdown (peak-to-trough), realized "
+        "volatility, volume or dollar volume (mean or sum), correlation of two tickers, beta to a "
+        "benchmark, high/low with dates; optional ranking (order, limit) across tickers. A date "
+        "outside the data is refused with the range it covers.",
+    ),
+    "macro_values": (
+        MacroValuesArgs,
+        macro_stats,
+        "Macro series at a day (end only) or over a month/quarter/year (start and end): the "
+        "period's observation, or mean/max/min/first/last; minus or ratio of two series "
+        "(spreads), change or growth of one over the period. Inputs are listed.",
+    ),
+    "fundamentals_values": (
+        FundamentalsArgs,
+        fundamentals_stats,
+        "An issuer's fundamentals items per fiscal year with source document and page; ratio or "
+        "difference of two items (e.g. current ratio = current_assets / current_liabilities), "
+        "or year-on-year growth of one.",
     ),
     "search_documents": (
         SearchDocumentsArgs,
@@ -418,20 +464,14 @@ def _plain(value: Any) -> Any:
 
 
 def _feature_store() -> Any:
-    try:
-        from features import store
-    except ImportError as exc:  # the feature store lands with issue 3
-        raise ToolInputError(
-            "the feature store is not available", hint="materialize features first"
-        ) from exc
+    from features import store
+
     return store
 
 
 def _units(names: set[str]) -> dict[str, str]:
-    try:
-        from features.definitions import all_features
-    except ImportError:
-        return {}
+    from features.definitions import all_features
+
     return {d.name: d.unit for d in all_features() if d.name in names}
 
 

@@ -1,0 +1,546 @@
+"""Window and period computations over the stored history, at question time.
+
+Any window the data covers, not only the stored rolling features: return, max drawdown
+(peak-to-trough), realized volatility, volume, correlation, beta, high/low over prices; macro
+values at a day, month, quarter or year with spreads, ratios, changes and growth; ratios and
+differences of fundamentals. A date or period outside the data raises ``OutsideData`` with the range
+the data covers — never the last value as if it were that day's. Every input of a derived number
+comes back in ``inputs`` (entity, feature, version, as_of, value) so the trail holds it.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date, timedelta
+from typing import Any, Literal
+
+import duckdb
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from ingestion.schemas import TICKER_PATTERN
+from tools.errors import InsufficientData, ToolInputError
+
+TRADING_DAYS = 252
+MARKET = "^GSPC"
+# How far a window's end may pass the last stored day (a year asked "in 2022" when the data ends
+# on 2022-12-28): beyond this the window is outside the data and is declined.
+SLACK = timedelta(days=7)
+PRICE_METRICS = ("price", "return", "max_drawdown", "volatility", "volume", "dollar_volume",
+                 "correlation", "beta", "high", "low")  # fmt: skip
+
+
+class OutsideData(ToolInputError):
+    """A date or period the stored data does not cover; the message gives the covered range."""
+
+
+class _Args(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PriceWindowArgs(_Args):
+    """A quantity computed from daily prices over a window (or on one day)."""
+
+    metric: Literal[
+        "price", "return", "max_drawdown", "volatility", "volume", "dollar_volume",
+        "correlation", "beta", "high", "low",
+    ] = Field(description="what to compute")  # fmt: skip
+    tickers: list[str] = Field(min_length=1, max_length=30, description="e.g. ['AAPL', 'MSFT']")
+    start: date | None = Field(None, description="first day of the window (YYYY-MM-DD)")
+    end: date | None = Field(None, description="last day of the window, or the day asked about")
+    lookback_days: int | None = Field(
+        None, ge=2, le=5000, description="instead of start: N trading days ending at end"
+    )
+    aggregation: Literal["mean", "sum", "max", "min", "last"] | None = Field(
+        None, description="volume/dollar_volume over the window: mean (default) or sum"
+    )
+    benchmark: str = Field(MARKET, description="beta is measured against this ticker")
+    order: Literal["highest", "lowest"] | None = Field(None, description="rank the tickers")
+    limit: int | None = Field(None, ge=1, le=30, description="keep the first N after ranking")
+
+    @field_validator("tickers")
+    @classmethod
+    def _tickers(cls, value: list[str]) -> list[str]:
+        import re
+
+        bad = [t for t in value if not re.fullmatch(TICKER_PATTERN, t)]
+        if bad:
+            raise ValueError(f"{', '.join(bad[:5])} is not a ticker such as AAPL")
+        return value
+
+    @model_validator(mode="after")
+    def _shape(self) -> PriceWindowArgs:
+        if self.metric == "correlation" and len(self.tickers) != 2:
+            raise ValueError("correlation needs exactly two tickers")
+        if self.start and self.end and self.start > self.end:
+            raise ValueError("start is after end")
+        if self.metric not in ("price",) and self.start is None and self.lookback_days is None:
+            raise ValueError(f"{self.metric} needs a window: give start and end, or lookback_days")
+        return self
+
+
+class MacroValuesArgs(_Args):
+    """Macro series at a day or over a period, with arithmetic between two series."""
+
+    series: list[str] = Field(min_length=1, max_length=2, description="e.g. ['baa', 'aaa']")
+    start: date | None = Field(None, description="first day of the period")
+    end: date | None = Field(None, description="last day of the period, or the day asked about")
+    aggregation: Literal["value", "mean", "max", "min", "last", "first"] = Field(
+        "value",
+        description="value: the observation of that day/month/quarter (a period "
+        "coarser than the series' frequency gives its mean); or an aggregate over the period",
+    )
+    arithmetic: Literal["minus", "ratio", "change", "growth"] | None = Field(
+        None,
+        description="minus/ratio: series[0] vs series[1]; change/growth: last vs first "
+        "observation of the period for series[0]",
+    )
+
+
+class FundamentalsArgs(_Args):
+    """Items of one issuer's fundamentals per fiscal year, with a ratio or difference of two."""
+
+    ticker: str = Field(pattern=TICKER_PATTERN)
+    items: list[str] = Field(min_length=1, max_length=6, description="e.g. ['current_assets']")
+    fiscal_years: list[int] | None = Field(None, max_length=20, description="all when empty")
+    arithmetic: Literal["ratio", "minus", "growth"] | None = Field(
+        None,
+        description="ratio/minus: items[0] vs items[1] per year; growth: items[0] year on year",
+    )
+
+
+# -- prices ---------------------------------------------------------------------------------------
+def _coverage(con: duckdb.DuckDBPyConnection, ticker: str) -> tuple[date, date]:
+    row = con.execute(
+        "SELECT min(date), max(date) FROM prices WHERE ticker = ?", [ticker]
+    ).fetchone()
+    if row is None or row[0] is None:
+        raise InsufficientData(
+            f"no prices are stored for {ticker}",
+            hint="ask about a loaded ticker (describe_data tickers)",
+        )
+    return row[0], row[1]
+
+
+def _check_inside(what: str, first: date, last: date, start: date | None, end: date | None) -> None:
+    if end is not None and end > last + SLACK or start is not None and start < first - SLACK:
+        raise OutsideData(
+            f"{what} covers {first} to {last}; the date or period asked about "
+            f"({start or ''}{' to ' if start else ''}{end or ''}) lies outside it",
+            hint=f"ask about dates from {first} to {last}",
+        )
+    if end is not None and end < first or start is not None and start > last:
+        raise OutsideData(
+            f"{what} covers {first} to {last} only", hint=f"ask about dates from {first} to {last}"
+        )
+
+
+def _series(
+    con: duckdb.DuckDBPyConnection, ticker: str, start: date | None, end: date, lookback: int | None
+) -> list[tuple[date, float, float, float]]:
+    if lookback is not None:
+        rows = con.execute(
+            "SELECT date, adj_close, close, volume FROM prices WHERE ticker = ? AND date <= ? "
+            "ORDER BY date DESC LIMIT ?",
+            [ticker, end, lookback + 1],
+        ).fetchall()
+        return [tuple(r) for r in reversed(rows)]  # type: ignore[misc]
+    rows = con.execute(
+        "SELECT date, adj_close, close, volume FROM prices WHERE ticker = ? AND date BETWEEN ? "
+        "AND ? ORDER BY date",
+        [ticker, start, end],
+    ).fetchall()
+    return [tuple(r) for r in rows]  # type: ignore[misc]
+
+
+def _input(entity: str, feature: str, day: Any, value: Any, source: str = "prices") -> dict:
+    return {
+        "entity": entity,
+        "feature": feature,
+        "version": source,
+        "as_of": str(day),
+        "value": None if value is None else float(value),
+    }
+
+
+def price_window(con: duckdb.DuckDBPyConnection, args: PriceWindowArgs) -> dict[str, Any]:
+    """Compute ``args.metric`` for each ticker over the window; inputs listed for the trail."""
+    results: list[dict[str, Any]] = []
+    inputs: list[dict[str, Any]] = []
+    covered: dict[str, list[str]] = {}
+    for ticker in args.tickers:
+        first, last = _coverage(con, ticker)
+        covered[ticker] = [str(first), str(last)]
+        _check_inside(f"{ticker}'s price history", first, last, args.start, args.end)
+    end = args.end or min(date.fromisoformat(c[1]) for c in covered.values())
+    if args.metric == "price":
+        for ticker in args.tickers:
+            results.append(_price_on(con, ticker, end, inputs))
+    elif args.metric == "correlation":
+        results.append(_pair(con, args, end, inputs))
+    else:
+        for ticker in args.tickers:
+            rows = _series(con, ticker, args.start, end, args.lookback_days)
+            if len(rows) < 2:
+                continue
+            results.append(_one(con, ticker, rows, args, inputs))
+    if not results:
+        raise InsufficientData(
+            f"too few trading days in that window to compute {args.metric}", hint="widen the window"
+        )
+    if args.order:
+        results.sort(
+            key=lambda r: (r["value"] is None, r["value"]), reverse=args.order == "highest"
+        )
+        results = [r for r in results if r["value"] is not None]
+        results = results[: args.limit] if args.limit else results
+    return {
+        "metric": args.metric,
+        "start": str(args.start) if args.start else None,
+        "end": str(end),
+        "lookback_days": args.lookback_days,
+        "coverage": covered,
+        "results": results,
+        "inputs": inputs,
+        "method": METHODS[args.metric],
+    }
+
+
+METHODS = {
+    "price": "adjusted close of the day (the last trading day on or before it, with its date)",
+    "return": "simple return: last adj_close / first adj_close - 1 over the window's trading days",
+    "max_drawdown": "deepest fall of adj_close below its running peak within the window "
+    "(peak-to-trough, negative)",
+    "volatility": "sample standard deviation (n-1) of daily log returns in the window x sqrt(252)",
+    "volume": "shares traded per day over the window (mean unless sum asked)",
+    "dollar_volume": "close x volume per day over the window (mean unless sum asked)",
+    "correlation": "Pearson correlation of the two tickers' daily log returns on common dates",
+    "beta": "OLS slope of daily log returns on the benchmark's, common dates in the window",
+    "high": "highest adj_close in the window, with its date",
+    "low": "lowest adj_close in the window, with its date",
+}
+
+
+def _price_on(
+    con: duckdb.DuckDBPyConnection, ticker: str, day: date, inputs: list[dict[str, Any]]
+) -> dict[str, Any]:
+    row = con.execute(
+        "SELECT date, adj_close, close FROM prices WHERE ticker = ? AND date <= ? "
+        "ORDER BY date DESC LIMIT 1",
+        [ticker, day],
+    ).fetchone()
+    if row is None:
+        raise OutsideData(f"no price of {ticker} on or before {day}")
+    inputs.append(_input(ticker, "adj_close", row[0], row[1]))
+    return {
+        "ticker": ticker,
+        "value": float(row[1]),
+        "close": row[2],
+        "date": str(row[0]),
+        "exact_day": row[0] == day,
+    }
+
+
+def _one(
+    con: duckdb.DuckDBPyConnection,
+    ticker: str,
+    rows: list[tuple[date, float, float, float]],
+    args: PriceWindowArgs,
+    inputs: list[dict[str, Any]],
+) -> dict[str, Any]:
+    days = [r[0] for r in rows]
+    adj = np.array([r[1] for r in rows], dtype=float)
+    out: dict[str, Any] = {
+        "ticker": ticker,
+        "first_date": str(days[0]),
+        "last_date": str(days[-1]),
+        "days": len(rows),
+    }
+    m = args.metric
+    if m == "return":
+        out["value"] = float(adj[-1] / adj[0] - 1.0)
+        inputs += [
+            _input(ticker, "adj_close", days[0], adj[0]),
+            _input(ticker, "adj_close", days[-1], adj[-1]),
+        ]
+    elif m == "max_drawdown":
+        peaks = np.maximum.accumulate(adj)
+        dd = adj / peaks - 1.0
+        trough = int(np.argmin(dd))
+        peak = int(np.argmax(adj[: trough + 1]))
+        out.update(
+            value=float(dd[trough]), peak_date=str(days[peak]), trough_date=str(days[trough])
+        )
+        inputs += [
+            _input(ticker, "adj_close", days[peak], adj[peak]),
+            _input(ticker, "adj_close", days[trough], adj[trough]),
+        ]
+    elif m == "volatility":
+        r = np.diff(np.log(adj))
+        out.update(
+            value=float(np.std(r, ddof=1) * math.sqrt(TRADING_DAYS)) if len(r) > 1 else None,
+            returns=len(r),
+        )
+        inputs += [
+            _input(ticker, "adj_close", days[0], adj[0]),
+            _input(ticker, "adj_close", days[-1], adj[-1]),
+        ]
+    elif m in ("volume", "dollar_volume"):
+        vol = np.array([r[3] for r in rows], dtype=float)
+        if m == "dollar_volume":
+            vol = vol * np.array([r[2] for r in rows], dtype=float)
+        how = args.aggregation or "mean"
+        totals = {
+            "mean": vol.mean(),
+            "sum": vol.sum(),
+            "max": vol.max(),
+            "min": vol.min(),
+            "last": vol[-1],
+        }
+        out.update(value=float(totals[how]), aggregation=how)
+        inputs.append(_input(ticker, f"{m} {how}", f"{days[0]}..{days[-1]}", out["value"]))
+    elif m in ("high", "low"):
+        i = int(np.argmax(adj) if m == "high" else np.argmin(adj))
+        out.update(value=float(adj[i]), date=str(days[i]))
+        inputs.append(_input(ticker, "adj_close", days[i], adj[i]))
+    elif m == "beta":
+        bench = _series(con, args.benchmark, date.fromisoformat(out["first_date"]), days[-1], None)
+        x, y = _aligned(rows, bench)
+        if len(x) < 3:
+            raise InsufficientData(f"too few common days of {ticker} and {args.benchmark}")
+        cov = np.cov(y, x, ddof=1)
+        out.update(value=float(cov[0, 1] / cov[1, 1]), benchmark=args.benchmark, returns=len(x))
+    return out
+
+
+def _aligned(a: list[tuple], b: list[tuple]) -> tuple[np.ndarray, np.ndarray]:
+    """Daily log returns of ``b`` (x) and ``a`` (y) on the dates both hold (consecutive pairs)."""
+    pa = {r[0]: r[1] for r in a}
+    pb = {r[0]: r[1] for r in b}
+    common = sorted(set(pa) & set(pb))
+    x = [math.log(pb[d1] / pb[d0]) for d0, d1 in zip(common, common[1:], strict=False)]
+    y = [math.log(pa[d1] / pa[d0]) for d0, d1 in zip(common, common[1:], strict=False)]
+    return np.array(x), np.array(y)
+
+
+def _pair(
+    con: duckdb.DuckDBPyConnection, args: PriceWindowArgs, end: date, inputs: list[dict[str, Any]]
+) -> dict[str, Any]:
+    a, b = args.tickers
+    ra = _series(con, a, args.start, end, args.lookback_days)
+    start = ra[0][0] if ra else args.start
+    rb = _series(con, b, start, end, None)
+    x, y = _aligned(ra, rb)
+    if len(x) < 3:
+        raise InsufficientData(f"too few common trading days of {a} and {b} in that window")
+    value = float(np.corrcoef(x, y)[0, 1])
+    inputs.append(_input(f"{a}~{b}", "correlation_daily_log_returns", f"{start}..{end}", value))
+    return {
+        "ticker": f"{a}/{b}",
+        "tickers": [a, b],
+        "value": value,
+        "returns": len(x),
+        "first_date": str(start),
+        "last_date": str(end),
+    }
+
+
+# -- macro ----------------------------------------------------------------------------------------
+_FREQ_WORDS = {"D": "daily", "M": "monthly", "Q": "quarterly", "A": "annual", "Y": "annual"}
+
+
+def _period_of(day: date, freq: str) -> tuple[date, date]:
+    """The observation period holding ``day``: its month, quarter or year (daily: the last week)."""
+    import calendar
+
+    if freq == "M":
+        return day.replace(day=1), day.replace(day=calendar.monthrange(day.year, day.month)[1])
+    if freq == "Q":
+        m0 = 3 * ((day.month - 1) // 3) + 1
+        return date(day.year, m0, 1), date(
+            day.year, m0 + 2, calendar.monthrange(day.year, m0 + 2)[1]
+        )
+    if freq in ("A", "Y"):
+        return date(day.year, 1, 1), date(day.year, 12, 31)
+    return day - SLACK, day
+
+
+def macro_values(con: duckdb.DuckDBPyConnection, args: MacroValuesArgs) -> dict[str, Any]:
+    """Each series at the day or over the period, then the arithmetic between them."""
+    if args.arithmetic in ("minus", "ratio") and len(args.series) != 2:
+        raise ToolInputError(f"{args.arithmetic} needs two series", hint="give two series")
+    if args.end is None:
+        raise ToolInputError("give the day (end) or the period (start and end)")
+    inputs: list[dict[str, Any]] = []
+    values = [_macro_one(con, s, args, inputs) for s in args.series]
+    out: dict[str, Any] = {
+        "series": values,
+        "inputs": inputs,
+        "start": str(args.start) if args.start else None,
+        "end": str(args.end),
+    }
+    if args.arithmetic == "minus":
+        out["value"] = values[0]["value"] - values[1]["value"]
+    elif args.arithmetic == "ratio":
+        out["value"] = values[0]["value"] / values[1]["value"] if values[1]["value"] else None
+    elif args.arithmetic in ("change", "growth"):
+        v = values[0]
+        if v["first"] is None or v["first"]["date"] == v["last"]["date"]:
+            raise InsufficientData(
+                "a change needs two observations in the period", hint="widen the period"
+            )
+        a, b = v["first"]["value"], v["last"]["value"]
+        out["value"] = b - a if args.arithmetic == "change" else (b / a - 1.0 if a else None)
+    else:
+        out["value"] = values[0]["value"]
+    out["arithmetic"] = args.arithmetic
+    return out
+
+
+def _macro_one(
+    con: duckdb.DuckDBPyConnection, series: str, args: MacroValuesArgs, inputs: list[dict[str, Any]]
+) -> dict[str, Any]:
+    meta = con.execute(
+        "SELECT any_value(frequency), any_value(unit), min(date), max(date) FROM macro "
+        "WHERE series = ?",
+        [series],
+    ).fetchone()
+    if meta is None or meta[0] is None:
+        raise InsufficientData(f"no macro series {series}", hint="list them with describe_data")
+    freq, unit, first, last = meta
+    covered_from = _period_of(first, str(freq))[0] if freq != "D" else first
+    _check_inside(
+        f"macro series {series} ({_FREQ_WORDS.get(str(freq), freq)})",
+        covered_from,
+        last,
+        args.start,
+        args.end,
+    )
+    if args.start is None:  # one day: the observation of the period holding that day
+        assert args.end is not None  # checked by macro_values
+        lo, hi = _period_of(args.end, str(freq))
+        row = con.execute(
+            "SELECT date, value FROM macro WHERE series = ? AND date BETWEEN ? AND ? "
+            "ORDER BY date DESC LIMIT 1",
+            [series, lo, hi],
+        ).fetchone()
+        if row is None:
+            raise OutsideData(
+                f"no {series} observation for {args.end}",
+                hint=f"the series covers {first} to {last}",
+            )
+        inputs.append(_input(series, "macro", row[0], row[1], "macro"))
+        point = {"date": str(row[0]), "value": float(row[1])}
+        return {
+            "series": series,
+            "frequency": freq,
+            "unit": unit,
+            "value": float(row[1]),
+            "how": "value",
+            "observations": 1,
+            "first": point,
+            "last": point,
+        }
+    rows = con.execute(
+        "SELECT date, value FROM macro WHERE series = ? AND date BETWEEN ? AND ? ORDER BY date",
+        [series, args.start, args.end],
+    ).fetchall()
+    if not rows:
+        raise OutsideData(
+            f"no {series} observation between {args.start} and {args.end}",
+            hint=f"the series ({freq}) covers {first} to {last}",
+        )
+    for d, v in rows if len(rows) <= 12 else (rows[0], rows[-1]):
+        inputs.append(_input(series, "macro", d, v, "macro"))
+    numbers = [float(v) for _, v in rows]
+    how = args.aggregation
+    if how == "value":
+        how = "value" if len(rows) == 1 else "mean"
+    value = {
+        "value": numbers[0],
+        "mean": sum(numbers) / len(numbers),
+        "max": max(numbers),
+        "min": min(numbers),
+        "last": numbers[-1],
+        "first": numbers[0],
+    }[how]
+    if how == "mean" and len(rows) > 12:
+        inputs.append(
+            _input(
+                series, f"macro mean of {len(rows)}", f"{rows[0][0]}..{rows[-1][0]}", value, "macro"
+            )
+        )
+    return {
+        "series": series,
+        "frequency": freq,
+        "unit": unit,
+        "value": value,
+        "how": how,
+        "observations": len(rows),
+        "first": {"date": str(rows[0][0]), "value": numbers[0]},
+        "last": {"date": str(rows[-1][0]), "value": numbers[-1]},
+    }
+
+
+# -- fundamentals ---------------------------------------------------------------------------------
+def fundamentals_values(con: duckdb.DuckDBPyConnection, args: FundamentalsArgs) -> dict[str, Any]:
+    """The items per fiscal year with their sources, and the ratio/difference/growth asked."""
+    if args.arithmetic in ("ratio", "minus") and len(args.items) != 2:
+        raise ToolInputError(f"{args.arithmetic} needs two items", hint="give two items")
+    marks = ", ".join("?" for _ in args.items)
+    params: list[Any] = [args.ticker, *args.items]
+    years = ""
+    if args.fiscal_years:
+        years = f" AND fiscal_year IN ({', '.join('?' for _ in args.fiscal_years)})"
+        params += list(args.fiscal_years)
+    rows = con.execute(
+        "SELECT fiscal_year, item, value, unit, period_end, source_doc, source_page FROM "
+        f"fundamentals WHERE ticker = ? AND item IN ({marks}){years} ORDER BY fiscal_year, item",
+        params,
+    ).fetchall()
+    held = con.execute(
+        "SELECT min(fiscal_year), max(fiscal_year) FROM fundamentals WHERE ticker = ?",
+        [args.ticker],
+    ).fetchone()
+    if not rows:
+        span = f"fiscal {held[0]} to {held[1]}" if held and held[0] else "no fiscal year"
+        raise OutsideData(
+            f"the fundamentals hold no {', '.join(args.items)} for {args.ticker} "
+            f"in that year (they cover {span})",
+            hint="ask about a year held",
+        )
+    by_year: dict[int, dict[str, Any]] = {}
+    inputs = []
+    for fy, item, value, unit, end, doc, page in rows:
+        by_year.setdefault(fy, {})[item] = {
+            "value": float(value),
+            "unit": unit,
+            "period_end": str(end),
+            "source_doc": doc,
+            "source_page": page,
+        }
+        inputs.append(_input(args.ticker, item, end, value, f"fundamentals FY{fy}"))
+    years_out = []
+    for fy, items in sorted(by_year.items()):
+        entry: dict[str, Any] = {"fiscal_year": fy, "items": items}
+        if args.arithmetic in ("ratio", "minus"):
+            a, b = (items.get(i, {}).get("value") for i in args.items)
+            if a is not None and b is not None:
+                entry["value"] = (
+                    a / b
+                    if args.arithmetic == "ratio" and b
+                    else (a - b if args.arithmetic == "minus" else None)
+                )
+        years_out.append(entry)
+    if args.arithmetic == "growth":
+        first = [y for y in years_out if args.items[0] in y["items"]]
+        for prev, cur in zip(first, first[1:], strict=False):
+            a = prev["items"][args.items[0]]["value"]
+            cur["value"] = cur["items"][args.items[0]]["value"] / a - 1.0 if a else None
+    return {
+        "ticker": args.ticker,
+        "items": list(args.items),
+        "arithmetic": args.arithmetic,
+        "years": years_out,
+        "inputs": inputs,
+    }
