@@ -81,6 +81,9 @@ def _register() -> None:
     from app.cli.batch import batch
 
     cli.add_command(batch)
+    from app.cli.report import report
+
+    cli.add_command(report)
 
 
 _register()
