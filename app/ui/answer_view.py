@@ -41,12 +41,14 @@ def as_dict(answer: Any) -> dict[str, Any]:
 
 
 def render_markdown(text: str) -> None:
-    """Render untrusted markdown safely (SECURITY.md row 11); plain text when in doubt."""
+    """Render untrusted markdown safely (SECURITY.md row 11).
+
+    The only place the app shows HTML: what ``sanitize_markdown`` returns has passed nh3's tag,
+    attribute and URL allow-lists (and ``st.html`` runs DOMPurify over it in the browser).
+    """
     safe = sanitize_markdown(text)
-    if safe.inert:
-        st.markdown(safe.text)
-    else:
-        st.text(text)
+    if safe.html.strip():  # st.html refuses an empty body
+        st.html(safe.html)
     if safe.removed:
         st.caption(
             f":material/shield: {len(safe.removed)} external link(s) or image(s) removed "

