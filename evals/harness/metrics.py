@@ -9,11 +9,26 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 # Metrics where a smaller value is better; every other metric is higher-is-better.
-_LOWER_IS_BETTER_SUFFIXES = ("_ms", "_s", "_tokens", "_usd", "leaks", "_errors", "_failures")
+_LOWER_IS_BETTER_SUFFIXES = (
+    "_ms",
+    "_s",
+    "_tokens",
+    "_usd",
+    "leaks",
+    "_errors",
+    "_failures",
+    "wrong_answers",
+    "wrong_answer_rate",
+    "miss_rate",
+    "degraded_rate",
+    "error_rate",
+    "seconds_per_question",
+    "gold_drift",
+)
 
 
 def lower_is_better(metric: str) -> bool:
-    """True for metrics where a rise is a regression (leaks, latency, tokens, cost, errors)."""
+    """True where a rise is a regression (leaks, latency, tokens, cost, errors, wrong answers)."""
     return metric.endswith(_LOWER_IS_BETTER_SUFFIXES)
 
 

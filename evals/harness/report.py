@@ -121,9 +121,39 @@ def _suite(name: str, r: SuiteResult) -> str:
         charts.append(histogram(c["cost_usd"], title="cost per answer", unit="USD"))
     if charts:
         parts.append(f'<div class="charts">{"".join(charts)}</div>')
+    if c.get("splits"):
+        parts.append(_splits(c["splits"]))
     if r.cases:
         parts.append(_cases(r.cases))
     return "".join(parts)
+
+
+SPLIT_COLUMNS = (
+    "questions",
+    "accuracy",
+    "wrong_answer_rate",
+    "miss_rate",
+    "degraded_rate",
+    "error_rate",
+    "decline_accuracy",
+    "interpretation_coverage",
+    "fallback_accuracy",
+    "mean_prompt_tokens",
+    "mean_completion_tokens",
+    "seconds_per_question",
+)
+
+
+def _splits(splits: dict[str, dict[str, Any]]) -> str:
+    """One row per split of the analyst generalization set (dev, locked)."""
+    head = "".join(f"<th>{escape(k)}</th>" for k in ("split", *SPLIT_COLUMNS))
+    rows = "".join(
+        f"<tr><td>{escape(name)}</td>"
+        + "".join(f"<td>{escape(_fmt(m.get(k)))}</td>" for k in SPLIT_COLUMNS)
+        + "</tr>"
+        for name, m in splits.items()
+    )
+    return f"<h3>Outcomes per split</h3><table><tr>{head}</tr>{rows}</table>"
 
 
 def _cases(cases: list[dict[str, Any]]) -> str:

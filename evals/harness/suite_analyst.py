@@ -1,26 +1,34 @@
-"""The ``analyst`` suite: issue 7's agent gold set (``evals/gold/``) scored through the harness.
+"""The ``analyst`` suite: the agent gold set and the generalization set (``evals/gold/``).
 
-The gold set and its per-question scorer belong to the agent area (``evals.gold.build``,
-``evals.gold.score``); this suite builds the set from the data dir under test, asks each question
-on a private copy, hands every answer to that scorer, and adds what the harness tracks across runs:
-tool choice (names only), citation precision, latency, tokens and cost per answer.
+Two sets, each asked on a private copy of the data dir under test:
 
-Metrics: ``tool_choice_accuracy`` (the expected tools were called), ``tool_accuracy`` (and with
-the expected arguments), ``number_accuracy`` (numeric exactness at the printed precision),
-``grounded_rate``, ``citation_accuracy`` (the expected document is cited),
-``citation_precision`` (share of citations that point at the expected document),
-``decline_rate`` (unanswerables declined), ``false_decline_rate``, ``all_ok``, per-intent accuracy.
+- ``gold`` — issue 7's 84 questions (``evals.gold.build`` / ``evals.gold.score``), written with
+  the planner; metrics unprefixed as before: ``tool_choice_accuracy`` (the expected tools were
+  called), ``tool_accuracy`` (and with the expected arguments), ``number_accuracy``,
+  ``grounded_rate``, ``citation_accuracy``, ``citation_precision``, ``decline_rate``,
+  ``false_decline_rate``, ``all_ok``, per-intent accuracy.
+- ``dev`` and ``locked`` — the generalization set (``evals.gold.analyst_set``, gold recomputed
+  with plain SQL/numpy on the data under test), scored by ``evals.gold.analyst_score``: per split
+  ``{split}_accuracy``, ``{split}_wrong_answer_rate``, ``{split}_miss_rate``,
+  ``{split}_degraded_rate`` (LLM runs: offline fallbacks, an LLM miss counted apart),
+  ``{split}_interpretation_coverage``, tokens and seconds per question; and over both splits
+  ``accuracy``, ``wrong_answer_rate``, ``interpretation_coverage``.
+
+Option ``analyst_sets`` (default all three) picks the sets; ``analyst_limit`` cuts each set.
 """
 
 from __future__ import annotations
 
 import importlib
+import time
 from typing import Any
 
 from evals.harness import agent_runs
 from evals.harness.metrics import mean, percentile, rate
 from evals.harness.model import EvalContext, SuiteResult
 from evals.harness.registry import Suite, register
+
+SETS = ("gold", "dev", "locked")
 
 
 def _gold_modules() -> tuple[Any, Any] | None:
@@ -40,8 +48,25 @@ def run(ctx: EvalContext) -> SuiteResult:
     modules = _gold_modules()
     if modules is None:
         return SuiteResult.unavailable("waiting for issue 7 (the agent gold set in evals/gold/)")
-    build, score = modules
+    sets = tuple(ctx.options.get("analyst_sets") or SETS)
+    unknown = set(sets) - set(SETS)
+    if unknown:
+        from ingestion.errors import InputError
+
+        raise InputError(
+            f"unknown analyst set(s) {sorted(unknown)}", hint=f"choose from {', '.join(SETS)}"
+        )
     rt = agent_runs.private_runtime(ctx)
+    result = SuiteResult(metrics={}, cases=[], charts={})
+    if "gold" in sets:
+        result = _legacy(ctx, rt, answer_fn, *modules)
+    splits = tuple(s for s in ("dev", "locked") if s in sets)
+    if splits:
+        _generalization(ctx, rt, answer_fn, splits, result)
+    return result
+
+
+def _legacy(ctx: EvalContext, rt: Any, answer_fn: Any, build: Any, score: Any) -> SuiteResult:
     with rt.warehouse.reader() as con:
         gold = build.build(con, rt.registry)
     limit = ctx.options.get("analyst_limit")
@@ -89,13 +114,53 @@ def run(ctx: EvalContext) -> SuiteResult:
     return SuiteResult(metrics=metrics, cases=scores, charts=charts)
 
 
+def _generalization(
+    ctx: EvalContext, rt: Any, answer_fn: Any, splits: tuple[str, ...], result: SuiteResult
+) -> None:
+    """Ask and score the dev/locked splits; adds metrics, cases and charts to ``result``."""
+    from evals.gold import analyst_score, analyst_set
+
+    with rt.warehouse.reader() as con:
+        items = analyst_set.regold(con, analyst_set.load(splits))
+    limit = ctx.options.get("analyst_limit")
+    if limit:
+        items = [i for s in splits for i in [x for x in items if x["split"] == s][: int(limit)]]
+    llm_run = ctx.llm not in ("offline", "") and not ctx.llm.startswith("offline")
+    cases: list[dict[str, Any]] = []
+    latencies: list[float] = []
+    for n, item in enumerate(items, start=1):
+        record, ms = agent_runs.ask(answer_fn, rt, item["question"], rt.user(item["user"]))
+        case = analyst_score.score(item, record, llm_run=llm_run)
+        case["seconds"] = round(ms / 1000, 3)
+        case["answer"] = str(record.get("answer", ""))[:400]
+        case["gold_drift"] = item["drift"]
+        cases.append(case)
+        latencies.append(ms)
+        ctx.say(f"  analyst {item['split']} {n}/{len(items)}: {case['outcome']} ({item['id']})")
+    overall = analyst_score.summarize(cases)
+    metrics = result.metrics
+    for key in ("accuracy", "wrong_answers", "wrong_answer_rate", "interpretation_coverage"):
+        metrics[key] = overall[key]
+    if llm_run:
+        metrics["degraded_rate"] = overall["degraded_rate"]
+    for split in splits:
+        rows = [c for c in cases if c["split"] == split]
+        metrics.update(analyst_score.summarize(rows, prefix=f"{split}_"))
+    metrics["gold_drift"] = sum(c["gold_drift"] for c in cases)
+    result.cases.extend(cases)
+    result.charts.setdefault("per_intent", {}).update(analyst_score.per_family(cases))
+    result.charts.setdefault("latency_ms", []).extend(latencies)
+    result.charts["splits"] = {
+        split: analyst_score.summarize([c for c in cases if c["split"] == split])
+        for split in splits
+    }
+
+
 def _ask(
     answer_fn: Any, rt: Any, question: str, user: Any, history: list[dict[str, Any]]
 ) -> tuple[dict[str, Any], float]:
     if not history:
         return agent_runs.ask(answer_fn, rt, question, user)
-    import time
-
     t0 = time.perf_counter()
     record = agent_runs.answer_record(answer_fn(rt, question, user, history=history))
     return record, (time.perf_counter() - t0) * 1000
