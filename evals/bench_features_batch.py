@@ -6,7 +6,8 @@
 
 Every side reads the same synthetic Parquet file, computes log return, realized vol 20d/60d, EWMA
 vol, max drawdown 252d, beta 252d, Amihud 20d and ADV 20d, and writes a wide Parquet file: the
-DuckDB SQL engine (``features.batch``), the arrays engine (``features.arrays``: the streaming
+DuckDB SQL engine (``features.engines.sql``), the arrays engine (``features.engines.arrays``:
+the streaming
 numpy kernels over sorted histories) and pandas groupby-rolling (the baseline). Each side runs in
 its own subprocess so its peak memory (ru_maxrss) is its own. The parent checks each engine's
 output against pandas (1e-9 relative, same missing cells) and prints time, CPU and peak-memory
@@ -76,13 +77,13 @@ def make_data(path: Path, tickers: int, days: int, seed: int = 0) -> int:
 def run_duckdb(data: Path, out: Path, threads: int) -> None:
     import duckdb
 
-    from features.batch import feature_query
     from features.definitions import select
+    from features.engines.sql import feature_query
 
     con = duckdb.connect()
     con.execute(f"SET threads = {threads}")
     # Insertion order stays preserved (the default): the streaming windows read the rows in
-    # the order the sort gave them (features.batch checks it on every row).
+    # the order the sort gave them (features.engines.sql checks it on every row).
     con.execute(f"CREATE VIEW prices AS SELECT * FROM read_parquet('{data}')")
     query = feature_query("bars", select(BAR_FEATURES), wide=True)
     con.execute(f"COPY ({query}) TO '{out}' (FORMAT parquet)")
@@ -91,8 +92,8 @@ def run_duckdb(data: Path, out: Path, threads: int) -> None:
 def run_arrays(data: Path, out: Path, threads: int) -> None:
     import duckdb
 
-    from features.arrays import write_wide_parquet
     from features.definitions import select
+    from features.engines.arrays import write_wide_parquet
 
     con = duckdb.connect()
     con.execute(f"SET threads = {threads}")

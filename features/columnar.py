@@ -24,13 +24,13 @@ from typing import TYPE_CHECKING
 
 from features.definitions import MARKET_TICKER
 from features.events import Bar, Quote
-from features.streaming import DAY_US, GAP_DAYS, stamp_to_python
+from features.state import DAY_US, GAP_DAYS, stamp_to_python
 from features.values import FeatureValue
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from features.streaming import SourceState, StreamingEngine
+    from features.state import SourceState, StreamState
 
 _NONE = -(2**62)  # "no previous event" (microseconds or days)
 _LABELS = ("accepted", "unknown_entity", "invalid", "late", "duplicate", "conflict")
@@ -39,7 +39,7 @@ _UNIX_ORDINAL = 719_163  # date(1970, 1, 1).toordinal()
 
 # ------------------------------------------------------------------------------------- quotes
 def process_quote_arrays(
-    engine: StreamingEngine,
+    engine: StreamState,
     tickers: Sequence[str] | np.ndarray,
     ts: np.ndarray,
     bid: np.ndarray,
@@ -177,7 +177,7 @@ def quotes_to_arrays(quotes: Sequence[Quote]) -> tuple:
 
 # --------------------------------------------------------------------------------------- bars
 def process_bar_arrays(
-    engine: StreamingEngine,
+    engine: StreamState,
     tickers: Sequence[str] | np.ndarray,
     dates: np.ndarray,
     adj_close: np.ndarray,
@@ -316,7 +316,7 @@ def process_bar_arrays(
     )
 
 
-def flush_bars(engine: StreamingEngine, *, emit: bool = False) -> list[FeatureValue]:
+def flush_bars(engine: StreamState, *, emit: bool = False) -> list[FeatureValue]:
     """Apply the bars buffered for the open date (the date stays open for late copies)."""
     import numpy as np
 
@@ -334,7 +334,7 @@ def flush_bars(engine: StreamingEngine, *, emit: bool = False) -> list[FeatureVa
     return _apply_bars(engine, source, held, days, vals, emit)
 
 
-def pending_bars(engine: StreamingEngine) -> dict[str, Bar]:
+def pending_bars(engine: StreamState) -> dict[str, Bar]:
     """The bars buffered for the open date, by ticker."""
     import numpy as np
 
@@ -367,7 +367,7 @@ def bars_to_arrays(bars: Sequence[Bar]) -> tuple:
 
 
 def _apply_bars(
-    engine: StreamingEngine,
+    engine: StreamState,
     source: SourceState,
     rows: np.ndarray,
     days: np.ndarray,
@@ -412,7 +412,7 @@ def _apply_bars(
 
 # ------------------------------------------------------------------------------------ helpers
 def _codes(
-    engine: StreamingEngine, source: SourceState, names: Sequence[str] | np.ndarray
+    engine: StreamState, source: SourceState, names: Sequence[str] | np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
     """Codes 0.. per distinct name (first-seen order); per code: accepted? entity row (-1: none).
 
@@ -496,7 +496,7 @@ def _before_max(c: np.ndarray, first: np.ndarray, t: np.ndarray, v: np.ndarray) 
     return out
 
 
-def _count(engine: StreamingEngine, label: np.ndarray, describe: object) -> None:
+def _count(engine: StreamState, label: np.ndarray, describe: object) -> None:
     """Add the labels to ``engine.stats``; keep the last rejections (arrival order)."""
     import numpy as np
 

@@ -44,8 +44,15 @@ CREATE TABLE IF NOT EXISTS quotes (
 )
 """
 
+# Lineage: which engine (arrays, sql, spark) and which version of it computed the last run.
+FEATURE_RUNS_ENGINE_DDL = """
+ALTER TABLE feature_runs ADD COLUMN engine VARCHAR;
+ALTER TABLE feature_runs ADD COLUMN engine_version VARCHAR
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("features_0001_feature_values", FEATURE_VALUES_DDL),
     Migration("features_0002_feature_runs", FEATURE_RUNS_DDL),
     Migration("features_0003_quotes", QUOTES_DDL),
+    Migration("features_0004_feature_runs_engine", FEATURE_RUNS_ENGINE_DDL),
 )

@@ -9,12 +9,38 @@ prefix/suffix (van Herk) pass. The expression nodes call these; nothing here kno
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from features.expressions import Evaluator
+
+class Evaluator(Protocol):
+    """What a node needs from an evaluator (``features.state``, ``features.engines.arrays``).
+
+    A batch is a block, time-major: column j holds the next ``lengths()[j]`` observations of
+    entity ``rows()[j]`` in block rows ``0 .. lengths()[j] - 1``, oldest first; cells past an
+    entity's length are padding (missing inputs) whose values are ignored and must not reach
+    the state. Time-major keeps every step along time a contiguous vector over the entities.
+    Nodes evaluate under ``np.errstate(all="ignore")``, set once by the evaluator: a division
+    by zero or a log of zero gives inf/NaN, which the nodes turn into missing values.
+    """
+
+    def column(self, name: str) -> np.ndarray:
+        """Input column ``name`` for the block, shape (width, entities)."""
+
+    def state(self, key: str, shape: tuple[int, ...], fill: float) -> np.ndarray:
+        """State array of node ``key`` for every entity (first axis = entity)."""
+
+    def rows(self) -> np.ndarray:
+        """Entity indices of the block's columns (unique)."""
+
+    def lengths(self) -> np.ndarray:
+        """Observations held for each entity of the block (1 .. width)."""
+
+    def width(self) -> int:
+        """Observations per entity the block has room for (its first axis)."""
+
 
 # A step sums whole windows when entities x window is at most this (e.g. a micro-batch of a
 # few dozen quotes): fewer numpy calls than updating compensated running sums.

@@ -56,23 +56,43 @@ def list_cmd(rt: Runtime, as_json: bool) -> None:
 @click.option("--since", type=_DATE, default=None, help="Recompute only values dated >= DATE.")
 @click.option(
     "--engine",
-    type=click.Choice(["sql", "arrays"]),
-    default="sql",
-    show_default=True,
-    help="sql: one DuckDB query per source; arrays: the streaming numpy kernels over sorted "
-    "histories (same values).",
+    default=None,
+    help="Batch engine (default arrays): arrays (compiled kernels over sorted histories), sql "
+    "(one DuckDB query per source) or spark (Spark SQL, see --master); same values.",
+)
+@click.option(
+    "--master",
+    default=None,
+    help="Spark master URL for --engine spark (spark://host:7077, yarn, k8s://..., "
+    "local[N]; default local[*]).",
+)
+@click.option(
+    "--staging",
+    default=None,
+    help="Directory for the spark engine's exported sources and results (default: a temp "
+    "dir); on a cluster, a path the driver and every executor share.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list of per-feature reports.")
 @click.pass_obj
 def materialize_cmd(
-    rt: Runtime, names: tuple[str, ...], since: datetime | None, engine: str, as_json: bool
+    rt: Runtime,
+    names: tuple[str, ...],
+    since: datetime | None,
+    engine: str | None,
+    master: str | None,
+    staging: str | None,
+    as_json: bool,
 ) -> None:
-    """Compute feature tables in the warehouse (sql or arrays engine, same values)."""
+    """Compute feature tables in the warehouse (arrays, sql or spark engine, same values)."""
     from app.cli import emit_json
     from features.batch import materialize
+    from features.engines import DEFAULT_ENGINE, engine_for
 
+    runner = engine_for(
+        engine or DEFAULT_ENGINE, master=master, staging=staging
+    )  # unknown name: InputError
     started = time.monotonic()
-    reports = materialize(rt.warehouse, names or None, since=_day(since), engine=engine)
+    reports = materialize(rt.warehouse, names or None, since=_day(since), engine=runner)
     if as_json:
         emit_json([r.to_dict() for r in reports])
         return
@@ -80,7 +100,8 @@ def materialize_cmd(
         click.echo(f"{r.feature:<38} {r.version}  {r.rows:>9,} rows", err=True)
     total = sum(r.rows for r in reports)
     click.echo(
-        f"materialized {len(reports)} features, {total:,} rows ({time.monotonic() - started:.1f}s)"
+        f"materialized {len(reports)} features, {total:,} rows with {runner.name} "
+        f"({time.monotonic() - started:.1f}s)"
     )
 
 

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 
 import duckdb
 
-from features.batch import feature_query
 from features.definitions import by_source, select
+from features.engines.sql import feature_query
 from features.events import Bar, Event, Filing, MacroObs, Quote
 from features.streaming import StreamingEngine
 from features.values import FeatureValue

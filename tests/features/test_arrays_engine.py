@@ -11,9 +11,9 @@ import pytest
 from click.testing import CliRunner
 
 from app.cli import cli
-from features.arrays import evaluate_blocks, read_source
 from features.batch import materialize
 from features.definitions import by_source, select
+from features.engines.arrays import evaluate_blocks, read_source
 from ingestion.errors import InputError
 from ingestion.tables import load_table
 
@@ -157,8 +157,8 @@ def _quotes_connection(rows: int, seed: int):  # noqa: ANN202
 
 
 def test_unsorted_timestamped_source_equals_the_sql_engine() -> None:
-    from features.arrays import stage_long
-    from features.batch import feature_query
+    from features.engines.arrays import stage_long
+    from features.engines.sql import feature_query
 
     con = _quotes_connection(3000, seed=5)
     definitions = by_source(select(None))["quotes"]

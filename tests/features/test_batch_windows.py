@@ -1,7 +1,7 @@
 """The batch SQL's windows against a plain per-entity reference, at entity edges and in order.
 
 The batch compiles every window to streaming passes over rows sorted once, with padding rows
-between entities and power-of-two folds (``features.batch.StageCompiler``). These tests check
+between entities and power-of-two folds (``features.engines.sql.StageCompiler``). These tests check
 that machinery on its own, with expressions the shipped features do not use: entities shorter
 than a window, missing inputs, repeated values, a constant (present on every row, so padding
 must not count), a lag of a constant, nested windows, a partial-window beta and an EWMA.
@@ -18,8 +18,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from features.batch import ORDER_ERROR, feature_query
 from features.definitions import FeatureDefinition
+from features.engines.sql import feature_query
 from features.expressions import (
     BinOp,
     Col,
@@ -31,6 +31,7 @@ from features.expressions import (
     Rolling,
     RollingBeta,
 )
+from features.sources import ORDER_ERROR
 
 REL, ABS = 1e-9, 1e-12
 

@@ -99,7 +99,7 @@ def messy_bars(seed: int, n_days: int) -> list[Bar | None]:
             clean.append(Bar(t, day, round(prices[t], 4), round(prices[t], 4), volume))
     clean.sort(key=lambda b: b.date)
     out: list[Bar | None] = list(clean)
-    for _ in range(rng.randint(0, 30)):
+    for _ in range(rng.randint(0, 30) if clean else 0):  # no bar at all: nothing to spoil
         pos = rng.randrange(len(out) + 1)
         victim = clean[rng.randrange(len(clean))]
         kind = rng.choice(["dup", "conflict", "unknown", "invalid", "late", "flush"])

@@ -1,6 +1,6 @@
 """The "arrays" batch engine: the streaming path's numpy kernels run over whole sorted histories.
 
-The SQL batch (``features.batch``) spends ~7 ns per row per computed column in DuckDB's
+The SQL engine (``features.engines.sql``) spends ~7 ns per row per computed column in DuckDB's
 single-threaded window chain. This engine reads each source from DuckDB once, as columnar arrays
 sorted by (entity, ts), and evaluates every feature with the same ``Node.evaluate`` code the
 streaming engine uses (``features.expressions``): no feature is written twice.
@@ -24,16 +24,15 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from features.batch import ORDER_ERROR, base_query, entity_query
 from features.definitions import FeatureDefinition
+from features.sources import ORDER_ERROR, STAGED, base_query, entity_query
+from features.state import BLOCK_WIDTH
 from ingestion.errors import InputError
 
 if TYPE_CHECKING:
     import duckdb
     import numpy as np
     import pyarrow as pa
-
-LONG_TABLE = "_feature_long"  # (entity, ts, one column per feature) for features.batch._write
 
 
 class HistoryEvaluator:
@@ -223,8 +222,6 @@ def evaluate_blocks(
     """
     import numpy as np
 
-    from features.streaming import BLOCK_WIDTH
-
     width = width or BLOCK_WIDTH
     group = group or ENTITY_GROUP
     n = len(src.lengths)
@@ -351,10 +348,10 @@ def stage_long(
     definitions: list[FeatureDefinition],
     since: date | None = None,
 ) -> str:
-    """Compute ``definitions`` into temp table ``LONG_TABLE``; return SQL giving its long rows.
+    """Compute ``definitions`` into temp table ``STAGED``; return SQL giving its long rows.
 
     The SQL gives (entity, ts, feature, value) for every finite value with ts >= ``since``
-    (all when None), the shape of ``features.batch.feature_query``. With ``since`` the whole
+    (all when None), the shape of ``features.engines.sql.feature_query``. With ``since`` the whole
     history is still evaluated (the EWMA has unbounded lookback) and only the output is cut.
     The table is wide (entity, ts, one column per feature), unpivoted by the returned SQL as
     the SQL engine's query does: inserting long rows from numpy cost ~3x the evaluation.
@@ -365,9 +362,9 @@ def stage_long(
     cut = _since_us(since)
     names = ", ".join(f'"{d.name}"' for d in definitions)
     columns = ", ".join(f'"{d.name}" DOUBLE' for d in definitions)
-    con.execute(f"DROP TABLE IF EXISTS {LONG_TABLE}")
+    con.execute(f"DROP TABLE IF EXISTS {STAGED}")
     con.execute(
-        f"CREATE TEMP TABLE {LONG_TABLE} (entity VARCHAR, "
+        f"CREATE TEMP TABLE {STAGED} (entity VARCHAR, "
         f"ts {'DATE' if src.daily else 'TIMESTAMP'}, {columns})"
     )
     for block in evaluate_blocks(definitions, src, threads=_threads(con)):
@@ -378,12 +375,11 @@ def stage_long(
             block = Block(block.positions[at], block.entity[at], [v[at] for v in block.values])
         con.register("_feature_chunk", _wide(src, definitions, block))
         con.execute(
-            f"INSERT INTO {LONG_TABLE} SELECT CAST(entity AS VARCHAR), ts, {names} "
-            "FROM _feature_chunk"
+            f"INSERT INTO {STAGED} SELECT CAST(entity AS VARCHAR), ts, {names} FROM _feature_chunk"
         )
         con.unregister("_feature_chunk")
     return (
-        f"SELECT entity, ts, feature, value FROM (UNPIVOT {LONG_TABLE} ON {names} "
+        f"SELECT entity, ts, feature, value FROM (UNPIVOT {STAGED} ON {names} "
         "INTO NAME feature VALUE value) WHERE isfinite(value)"
     )
 
@@ -433,3 +429,26 @@ def write_wide_parquet(
         if writer is not None:
             writer.close()
     return rows
+
+
+class ArraysEngine:
+    """The streaming numpy kernels over whole sorted histories (``stage_long``)."""
+
+    name = "arrays"
+    options: tuple[str, ...] = ()
+
+    def materialize(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        source: str,
+        definitions: list[FeatureDefinition],
+        since: date | None,
+    ) -> str:
+        """Stage the values in ``STAGED``; return SQL giving their (entity, ts, feature, value)."""
+        return stage_long(con, source, definitions, since)
+
+    def version(self) -> str:
+        """The numpy version that evaluates the kernels."""
+        import numpy as np
+
+        return f"numpy {np.__version__}"
