@@ -8,24 +8,24 @@ file only once the new content is on disk, so a reader sees the old file or the 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from filelock import FileLock
+
 
 @contextlib.contextmanager
 def locked(path: Path) -> Iterator[None]:
     """Hold an exclusive lock on ``path`` (through a ``.lock`` file beside it) for the block."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path.with_suffix(".lock"), "a+b") as handle:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    # flock only (no soft-marker fallback a crash could leave behind); the lock file stays.
+    with FileLock(
+        path.with_suffix(".lock"), mode=0o600, fallback_to_soft=False, preserve_lock_file=True
+    ):
+        yield
 
 
 def write_atomic(path: Path, data: Any, *, sort_keys: bool = False) -> None:

@@ -17,7 +17,6 @@ one file copy per write transaction, which is why loaders batch their work into 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import shutil
 import time
@@ -26,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+from filelock import FileLock
 
 from ingestion.errors import StoreError
 
@@ -102,7 +102,11 @@ class Warehouse:
         If the block raises, nothing is published and the snapshot is unchanged.
         """
         self.directory.mkdir(parents=True, exist_ok=True)
-        with _exclusive_lock(self._lock_path):
+        # Writers queue on an flock (released by the kernel if a writer dies); no soft fallback.
+        lock = FileLock(
+            self._lock_path, mode=0o600, fallback_to_soft=False, preserve_lock_file=True
+        )
+        with lock:
             self._remove_stale_copies()
             tmp = self.directory / f".{SNAPSHOT_NAME}.{os.getpid()}.{time.monotonic_ns()}.tmp"
             if self.path.exists():
@@ -127,16 +131,6 @@ class Warehouse:
         """Delete copies left by a writer that crashed (we hold the lock, so none is live)."""
         for stale in self.directory.glob(f".{SNAPSHOT_NAME}.*.tmp*"):
             stale.unlink(missing_ok=True)
-
-
-@contextlib.contextmanager
-def _exclusive_lock(path: Path) -> Iterator[None]:
-    with open(path, "a+b") as handle:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
 def _fsync_file(path: Path) -> None:
