@@ -7,7 +7,6 @@ import os
 import subprocess
 import sys
 import textwrap
-import time
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -57,22 +56,35 @@ def test_migrations_run_once_and_are_recorded(tmp_path: Path) -> None:
 
 READER = textwrap.dedent(
     """
-    import json, sys, time
+    import json, sys
     from pathlib import Path
     from ingestion.warehouse import Warehouse
-    wh = Warehouse(Path(sys.argv[1]))
-    deadline = time.monotonic() + float(sys.argv[2])
+    wh, done = Warehouse(Path(sys.argv[1])), Path(sys.argv[2])
     seen, errors, reads = set(), [], 0
-    while time.monotonic() < deadline:
+    while True:
+        finished = done.exists()  # checked before the read: the last read follows the last write
         try:
             with wh.reader() as con:
-                seen.add(con.execute("SELECT count(*) FROM prices").fetchall()[0][0])
+                count = con.execute("SELECT count(*) FROM prices").fetchall()[0][0]
             reads += 1
+            if count not in seen:  # tell the test each new snapshot as soon as it is read
+                seen.add(count)
+                print(count, flush=True)
         except Exception as exc:  # report, never hide
             errors.append(repr(exc))
-    print(json.dumps({"seen": sorted(seen), "errors": errors[:5], "reads": reads}))
+        if finished:
+            break
+    print(json.dumps({"seen": sorted(seen), "errors": errors[:5], "reads": reads}), flush=True)
     """
 )
+
+
+def _next_count(reader: subprocess.Popen[str]) -> int:
+    """The next new row count the reader reports (blocks until it reads one, fails if it died)."""
+    assert reader.stdout is not None
+    line = reader.stdout.readline()
+    assert line, f"the reader exited early: {reader.wait()}"
+    return int(line)
 
 
 @pytest.mark.slow
@@ -80,7 +92,12 @@ def test_app_reader_keeps_serving_while_ingest_writes_from_another_process(
     runtime,
     tmp_path: Path,  # noqa: ANN001
 ) -> None:
-    """Two real processes: a reader loops on queries while `sightline ingest` loads files."""
+    """Two real processes: a reader loops on queries while `sightline ingest` loads files.
+
+    No clock: the reader runs until the test says the writers are done, and after each ingest
+    the test waits for the reader to report the new snapshot, so every write happens while the
+    reader is serving, however slow the machine.
+    """
     home = runtime.settings.home
     batches = []
     for batch in range(4):
@@ -100,21 +117,30 @@ def test_app_reader_keeps_serving_while_ingest_writes_from_another_process(
         check=True,
         capture_output=True,
     )
+    done = tmp_path / "writers-done"
     reader = subprocess.Popen(
-        [sys.executable, "-c", READER, str(home), "8"], env=env, stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", READER, str(home), str(done)],
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
     )
-    time.sleep(0.5)
-    for path in batches[1:]:
-        done = subprocess.run(
-            [*cli, "ingest", "prices", str(path), "--user", "loader"],
-            env=env,
-            capture_output=True,
-            text=True,
-        )
-        assert done.returncode == 0, done.stderr
-    out, _ = reader.communicate(timeout=60)
+    try:
+        assert _next_count(reader) == 3000  # serving before any of the writes below
+        for n, path in enumerate(batches[1:], start=2):
+            ingest = subprocess.run(
+                [*cli, "ingest", "prices", str(path), "--user", "loader"],
+                env=env,
+                capture_output=True,
+                text=True,
+            )
+            assert ingest.returncode == 0, ingest.stderr
+            assert _next_count(reader) == 3000 * n  # the reader moved on to the new snapshot
+        done.touch()
+        out, _ = reader.communicate()
+    finally:
+        if reader.poll() is None:
+            reader.kill()
     result = json.loads(out)
     assert result["errors"] == []
-    assert result["reads"] > 10
-    assert set(result["seen"]) <= {3000, 6000, 9000, 12000}
-    assert max(result["seen"]) == 12000
+    assert result["seen"] == [3000, 6000, 9000, 12000]
+    assert result["reads"] >= 4
