@@ -11,6 +11,7 @@ Appending raises ``TrailWriteError`` (or another ``SightlineError``) when the re
 durable; the caller must then withhold the answer.
 """
 
+from app.trail.backends import TRAIL_STORES, open_trail
 from app.trail.chain import GENESIS_HASH, Break, Head, VerifyResult, chain_hash
 from app.trail.errors import AppendOnlyError, RecordError, TrailError, TrailWriteError
 from app.trail.record import (
@@ -23,10 +24,11 @@ from app.trail.record import (
     Versions,
     canonical_json,
 )
-from app.trail.store import StoredRecord, TrailQuery, TrailStore, open_trail
+from app.trail.store import StoredRecord, TrailQuery, TrailStore, TrailWriter
 
 __all__ = [
     "GENESIS_HASH",
+    "TRAIL_STORES",
     "AnswerRecord",
     "AppendOnlyError",
     "Break",
@@ -42,6 +44,7 @@ __all__ = [
     "TrailQuery",
     "TrailStore",
     "TrailWriteError",
+    "TrailWriter",
     "VerifyResult",
     "Versions",
     "canonical_json",

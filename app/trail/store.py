@@ -1,22 +1,19 @@
-"""The trail store interface, what it returns, and the registry that picks a backend by setting.
+"""The trail store interface: what a store does (``TrailStore``), what it returns and takes.
 
-``SIGHTLINE_TRAIL=sqlite`` (default) keeps the trail in ``$SIGHTLINE_HOME/trail.sqlite``; a
-``postgresql://`` URL keeps it in that PostgreSQL database (a shared deployment). Any other value
-is refused rather than silently falling back to a local file.
+Nothing here knows a database. ``app.trail.chained.ChainedStore`` implements the interface once
+for every database; ``app.trail.backends.open_trail`` picks one by the ``SIGHTLINE_TRAIL`` setting.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from app.trail.chain import Head, VerifyResult
-from app.trail.record import AnswerRecord, day_end_iso, day_start_iso
-from ingestion.errors import ConfigError
+from app.trail.record import AnswerRecord
 
 
 @dataclass(frozen=True)
@@ -85,8 +82,8 @@ class TrailQuery:
 
 
 @runtime_checkable
-class TrailStore(Protocol):
-    """An append-only, hash-chained store of answer records. There is no update or delete."""
+class TrailWriter(Protocol):
+    """What a producer of records needs (the agent, the inference service): one method."""
 
     def append(self, record: AnswerRecord | Mapping[str, Any]) -> StoredRecord:
         """Validate, chain and durably store one record; return it with its seq and hash.
@@ -96,6 +93,11 @@ class TrailStore(Protocol):
             TrailWriteError: it could not be made durable (nothing stored; withhold the answer).
         """
         ...
+
+
+@runtime_checkable
+class TrailStore(TrailWriter, Protocol):
+    """An append-only, hash-chained store of answer records. There is no update or delete."""
 
     def read(self, query: TrailQuery | None = None) -> list[StoredRecord]:
         """Records matching ``query``, in chain order (or newest first)."""
@@ -124,76 +126,6 @@ class TrailStore(Protocol):
         """Drop the oldest records appended before ``before``, if all are past retention."""
         ...
 
-
-def open_trail(home: Path, setting: str = "sqlite") -> TrailStore:
-    """The trail store chosen by the ``SIGHTLINE_TRAIL`` setting.
-
-    Raises:
-        ConfigError: an unknown setting.
-    """
-    if setting == "sqlite":
-        from app.trail.sqlite import SqliteTrailStore
-
-        return SqliteTrailStore(Path(home) / "trail.sqlite")
-    if setting.startswith(("postgresql://", "postgres://")):
-        from app.trail.postgres import PostgresTrailStore
-
-        return PostgresTrailStore(setting)
-    raise ConfigError(
-        f"SIGHTLINE_TRAIL: unknown answer-trail store {setting!r}",
-        hint="use 'sqlite' (default) or a postgresql:// URL",
-    )
-
-
-def ids_of(records: Sequence[StoredRecord]) -> list[str]:
-    """The ids of ``records``, in order."""
-    return [r.id for r in records]
-
-
-def read_sql(select: str, query: TrailQuery, mark: str) -> tuple[str, list[Any]]:
-    """The SELECT for ``query``'s filters, order and limit; ``mark`` is the placeholder.
-
-    ``select`` is ``SELECT <columns> FROM <table>``. The ``model`` filter is not SQL (it matches
-    inside the JSON body): apply ``keep_model`` to what the statement returns.
-    """
-    where: list[str] = []
-    params: list[Any] = []
-    for column, value in (
-        ("user_name", query.user),
-        ("kind", query.kind),
-        ("status", query.status),
-        ("refers_to", query.refers_to),
-    ):
-        if value is not None:
-            where.append(f"{column} = {mark}")
-            params.append(value)
-    if query.start is not None:
-        where.append(f"time >= {mark}")
-        params.append(day_start_iso(query.start))
-    if query.end is not None:
-        where.append(f"time < {mark}")
-        params.append(day_end_iso(query.end))
-    sql = select
-    if where:
-        sql += " WHERE " + " AND ".join(where)
-    sql += " ORDER BY seq" + (" DESC" if query.newest_first else "")
-    if query.limit is not None and query.model is None:
-        sql += f" LIMIT {int(query.limit)}"
-    return sql, params
-
-
-def keep_model(records: list[StoredRecord], query: TrailQuery) -> list[StoredRecord]:
-    """``records`` whose model versions contain ``query.model`` (all of them when it is None)."""
-    if query.model is None:
-        return records
-    needle = query.model.lower()
-    kept = [
-        r
-        for r in records
-        if any(
-            needle in str(v).lower()
-            for v in (r.record.get("versions") or {}).values()
-            if v is not None
-        )
-    ]
-    return kept if query.limit is None else kept[: query.limit]
+    def close(self) -> None:
+        """Close this thread's connection (the next call opens a new one)."""
+        ...

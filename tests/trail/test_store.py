@@ -11,7 +11,7 @@ import pytest
 
 from app.trail import GENESIS_HASH, RecordError, TrailQuery, TrailStore, canonical_json
 from app.trail.sqlite import SqliteTrailStore
-from app.trail.store import open_trail
+from app.trail.backends import open_trail
 from ingestion.errors import ConfigError, InputError, NotFoundError
 from tests.trail.conftest import make_answer
 
