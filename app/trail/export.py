@@ -26,6 +26,8 @@ from app.trail.store import StoredRecord, TrailQuery, TrailStore
 from ingestion.errors import InputError
 
 MANIFEST_FORMAT = "sightline-trail-export/1"
+# Kinds with an evidence pack of their own (a review or correction is shown in the one it is about).
+EVIDENCE_KINDS = ("answer", "digest", "prediction")
 
 
 @dataclass(frozen=True)
@@ -112,7 +114,7 @@ def export_trail(
                     continue
                 jsonl.write(json.dumps(stored.to_json(), ensure_ascii=False, sort_keys=True) + "\n")
                 count += 1
-                if r.get("kind") == "answer":
+                if r.get("kind") in EVIDENCE_KINDS:
                     # Follow-ups of a readable answer are readable: they are about that answer.
                     follow = store.read(TrailQuery(refers_to=stored.id))
                     _write(tmp / "evidence" / f"{stored.id}.html", render_evidence(stored, follow))

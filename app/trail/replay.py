@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from app.trail.record import to_jsonable
+from app.trail.record import ANSWER_LIKE_KINDS, to_jsonable
 from app.trail.store import StoredRecord
 from ingestion.errors import InputError
 
@@ -87,49 +87,40 @@ def first_difference(logged: Any, replayed: Any, path: str = "result") -> str | 
     return None if logged == replayed else f"{path}: logged {logged!r}, now {replayed!r}"
 
 
+def _replay_call(
+    index: int, call: dict[str, Any], run_tool: RunTool, versions: dict[str, Any]
+) -> CallReplay:
+    """Re-run one logged call and compare it with its logged output."""
+    tool, args = call["tool"], dict(call.get("args") or {})
+    logged, logged_error = call.get("result"), call.get("error")
+    try:
+        replayed = to_jsonable(run_tool(tool, dict(args), dict(versions)), "replayed")
+    except Exception as exc:  # noqa: BLE001 - a failing tool is a finding, not a crash
+        message = str(exc).split("\n")[0]
+        same = logged_error is not None and logged_error.split("\n")[0] == message
+        difference = None if same else f"the call failed now: {message}"
+        return CallReplay(index, tool, args, same, difference, logged, error=message)
+    # A tool that reports its error in its result (not by raising) is compared like any other
+    # output: the same error again is a reproduction.
+    difference = first_difference(logged, replayed)
+    return CallReplay(index, tool, args, difference is None, difference, logged, replayed)
+
+
 def replay_record(stored: StoredRecord, run_tool: RunTool) -> ReplayReport:
     """Re-run each tool call of ``stored`` through ``run_tool`` and compare per call.
 
-    A call that raises is reported (not propagated): it matches only when the logged call
+    Answers, corrections, digests and predictions carry tool calls (a prediction's is its model
+    call). A call that raises is reported (not propagated): it matches only when the logged call
     failed with the same message.
     """
     record = stored.record
-    if record.get("kind") not in ("answer", "correction"):
-        raise InputError(f"record {stored.id} is a {record.get('kind')}: it has no tool calls")
+    if record.get("kind") not in ANSWER_LIKE_KINDS:
+        raise InputError(
+            f"record {stored.id} is a {record.get('kind')}: it has no tool calls",
+            hint=f"replay a record of kind {', '.join(ANSWER_LIKE_KINDS)}",
+        )
     versions = dict(record.get("versions") or {})
     report = ReplayReport(record_id=stored.id, versions=versions)
     for index, call in enumerate(record.get("tool_calls") or []):
-        tool, args = call["tool"], dict(call.get("args") or {})
-        logged_error = call.get("error")
-        try:
-            replayed = to_jsonable(run_tool(tool, dict(args), dict(versions)), "replayed")
-        except Exception as exc:  # noqa: BLE001 - a failing tool is a finding, not a crash
-            message = str(exc).split("\n")[0]
-            same = logged_error is not None and logged_error.split("\n")[0] == message
-            report.calls.append(
-                CallReplay(
-                    index=index,
-                    tool=tool,
-                    args=args,
-                    match=same,
-                    difference=None if same else f"the call failed now: {message}",
-                    logged=call.get("result"),
-                    error=message,
-                )
-            )
-            continue
-        # A tool that reports its error in its result (not by raising) is compared like any
-        # other output: the same error again is a reproduction.
-        diff = first_difference(call.get("result"), replayed)
-        report.calls.append(
-            CallReplay(
-                index=index,
-                tool=tool,
-                args=args,
-                match=diff is None,
-                difference=diff,
-                logged=call.get("result"),
-                replayed=replayed,
-            )
-        )
+        report.calls.append(_replay_call(index, call, run_tool, versions))
     return report
