@@ -159,7 +159,9 @@ def daily_return(con: Any, spec: Spec) -> Gold:
     if not today or prev is None:
         return decline("no return on that day")
     ratio = float(today[0][0]) / prev
-    return number(ratio - 1, COMPUTED, alternatives=[(math.log(ratio), "log return")])
+    return number(
+        ratio - 1, {"rel": 0.02, "abs": 0.0005}, alternatives=[(math.log(ratio), "log return")]
+    )
 
 
 def price_change(con: Any, spec: Spec) -> Gold:
@@ -341,7 +343,7 @@ def feature_at(con: Any, spec: Spec) -> Gold:
         ratio = [
             by_day[d] / v * 1e6 for (d, v) in zip([x[0] for x in rows][::-1], dollars, strict=True)
         ]
-        return number(float(np.mean(ratio)), COMPUTED)
+        return number(float(np.mean(ratio)), {"rel": 0.02, "abs": 0.0})
     raise ValueError(f"unknown feature {name}")
 
 

@@ -61,9 +61,9 @@ def number_matches(gold: dict[str, Any], text: str) -> bool:
     for target in targets:
         for value, half in found:
             got, want = (abs(value), abs(target)) if gold.get("magnitude") else (value, target)
-            # The printed precision counts ("31.2%" for 0.3124) but never more than 5% of the
+            # The printed precision counts ("31.2%" for 0.3124) but never more than 2.5% of the
             # value: "about 0.3" is not 0.2541.
-            allowed = max(rel * abs(want), floor, min(half * 1.01, 0.05 * abs(want)))
+            allowed = max(rel * abs(want), floor, min(half * 1.01, 0.025 * abs(want)))
             if abs(got - want) <= allowed:
                 return True
     return False

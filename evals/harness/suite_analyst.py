@@ -137,23 +137,43 @@ def _generalization(
         cases.append(case)
         latencies.append(ms)
         ctx.say(f"  analyst {item['split']} {n}/{len(items)}: {case['outcome']} ({item['id']})")
+    metrics, charts = split_metrics(cases, splits, llm_run=llm_run)
+    result.metrics.update(metrics)
+    result.cases.extend(cases)
+    result.charts.setdefault("per_intent", {}).update(charts["per_intent"])
+    result.charts.setdefault("latency_ms", []).extend(latencies)
+    result.charts["splits"] = charts["splits"]
+
+
+def split_metrics(
+    cases: list[dict[str, Any]], splits: tuple[str, ...], *, llm_run: bool
+) -> tuple[dict[str, float | int | None], dict[str, Any]]:
+    """Suite metrics and charts from scored generalization cases (``analyst_score.score``).
+
+    Over both splits: ``accuracy``, ``wrong_answers``, ``wrong_answer_rate``,
+    ``interpretation_coverage`` (and ``degraded_rate`` on LLM runs); per split every
+    ``analyst_score.summarize`` figure prefixed ``{split}_``; ``gold_drift``: items whose gold
+    recomputed on the data under test differs from the stored file.
+    """
+    from evals.gold import analyst_score
+
     overall = analyst_score.summarize(cases)
-    metrics = result.metrics
-    for key in ("accuracy", "wrong_answers", "wrong_answer_rate", "interpretation_coverage"):
-        metrics[key] = overall[key]
+    keys = ["accuracy", "wrong_answers", "wrong_answer_rate", "interpretation_coverage"]
     if llm_run:
-        metrics["degraded_rate"] = overall["degraded_rate"]
+        keys.append("degraded_rate")
+    metrics: dict[str, float | int | None] = {k: overall[k] for k in keys}
     for split in splits:
         rows = [c for c in cases if c["split"] == split]
         metrics.update(analyst_score.summarize(rows, prefix=f"{split}_"))
-    metrics["gold_drift"] = sum(c["gold_drift"] for c in cases)
-    result.cases.extend(cases)
-    result.charts.setdefault("per_intent", {}).update(analyst_score.per_family(cases))
-    result.charts.setdefault("latency_ms", []).extend(latencies)
-    result.charts["splits"] = {
-        split: analyst_score.summarize([c for c in cases if c["split"] == split])
-        for split in splits
+    metrics["gold_drift"] = sum(bool(c.get("gold_drift")) for c in cases)
+    charts = {
+        "per_intent": analyst_score.per_family(cases),
+        "splits": {
+            split: analyst_score.summarize([c for c in cases if c["split"] == split])
+            for split in splits
+        },
     }
+    return metrics, charts
 
 
 def _ask(

@@ -11,6 +11,10 @@ _NUMBER = re.compile(
     r"(?<![\w.])([-−]?\$?\d[\d,]*(?:\.\d+)?)\s*(%|percent|bp|billion|bn|million|mn|m\b|thousand|k\b)?",
     re.IGNORECASE,
 )
+# Scientific notation ("1.2e-05", "1.2 x 10^-5", "1.2×10⁻⁵" is left to the plain reading).
+_SCIENTIFIC = re.compile(
+    r"(?<![\w.])([-−]?\d+(?:\.\d+)?)\s*(?:[eE]|[x×]\s*10\^)\s*([-+−]?\d+)(?![\w.])"
+)
 _SCALE = {"billion": 1e9, "bn": 1e9, "million": 1e6, "mn": 1e6, "m": 1e6, "thousand": 1e3, "k": 1e3}
 
 
@@ -21,6 +25,12 @@ def numbers_in(text: str) -> list[tuple[float, float]]:
     0.125 — tables hold millions and fractions while prose says billions and percents.
     """
     found: list[tuple[float, float]] = []
+    for mantissa, exponent in _SCIENTIFIC.findall(text):
+        digits = mantissa.replace("−", "-")
+        power = 10.0 ** int(exponent.replace("−", "-"))
+        decimals = len(digits.split(".")[1]) if "." in digits else 0
+        found.append((float(digits) * power, 0.5 * 10 ** (-decimals) * power))
+    text = _SCIENTIFIC.sub(" ", text)
     for raw, unit in _NUMBER.findall(text):
         digits = raw.replace(",", "").replace("$", "").replace("−", "-")
         try:
