@@ -15,19 +15,15 @@ import click
 
 from app.runtime import Runtime
 from app.trail.access import check_read, reads_everyone, require_chain_role, require_compliance
-from app.trail.record import ANSWER_STATUSES, KINDS, REVIEW_STATUSES
+from app.trail.record import ALL_STATUSES, KINDS, REVIEW_STATUSES
+from app.trail.replay import RunTool
 from app.trail.store import StoredRecord, TrailQuery
-from ingestion.errors import SightlineError
 
 USER_OPTION = click.option(
     "--user", "user_name", default=None, help="Act as this user (default: SIGHTLINE_USER)."
 )
 JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout.")
 DATE = click.DateTime(formats=["%Y-%m-%d"])
-
-
-class ToolboxMissing(SightlineError):
-    """Replay needs the agent's toolbox, which this build does not have yet."""
 
 
 def _day(value: datetime | None) -> date | None:
@@ -134,11 +130,16 @@ def _line(stored: StoredRecord) -> str:
 @click.option("--to", "end", type=DATE, default=None, help="Up to this day, inclusive.")
 @click.option(
     "--status",
-    type=click.Choice(sorted({*ANSWER_STATUSES, *REVIEW_STATUSES, "recorded"})),
+    type=click.Choice(ALL_STATUSES),
     default=None,
     help="Only records with this status.",
 )
-@click.option("--kind", type=click.Choice(KINDS), default=None, help="Only this kind of record.")
+@click.option(
+    "--kind",
+    type=click.Choice(KINDS),
+    default=None,
+    help="Only this kind of record (answer, digest, prediction, review, correction, event).",
+)
 @click.option("--model", default=None, help="Only records whose versions mention this text.")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="At most this many.")
 @click.option(
@@ -185,12 +186,17 @@ def trail_list(
         records = [r for r in records if (r.record.get("details") or {}).get("barrier_events")]
         records = records[:limit] if limit else records
     if as_json:
-        emit_json([r.to_json() for r in records])
+        emit_json([_listed(r) for r in records])
         return
     if not records:
         click.echo("no matching records")
     for stored in records:
         click.echo(_line(stored))
+
+
+def _listed(stored: StoredRecord) -> dict[str, Any]:
+    """One ``list --json`` entry: the stored record, with its ``kind`` alongside the envelope."""
+    return {"kind": stored.record.get("kind"), **stored.to_json()}
 
 
 def _readable(rt: Runtime, record_id: str, user_name: str | None) -> StoredRecord:
@@ -212,7 +218,7 @@ def trail_show(rt: Runtime, record_id: str, as_json: bool, user_name: str | None
     stored = _readable(rt, record_id, user_name)
     follow = follow_ups(rt.trail, stored.id)
     if as_json:
-        emit_json({**stored.to_json(), "follow_ups": [f.to_json() for f in follow]})
+        emit_json({**_listed(stored), "follow_ups": [f.to_json() for f in follow]})
         return
     r = stored.record
     click.echo(f"record   {stored.id}  (position {stored.seq}, {r.get('kind')})")
@@ -251,15 +257,10 @@ def trail_show(rt: Runtime, record_id: str, as_json: bool, user_name: str | None
         )
 
 
-def _tool_runner(rt: Runtime) -> Any:
-    try:
-        from app.agent.toolbox import run_logged_tool  # type: ignore[import-not-found]
-    except ImportError as exc:
-        raise ToolboxMissing(
-            "trail replay needs the agent's toolbox (app.agent.toolbox), which this build "
-            "does not include yet",
-            hint="replay becomes available with the agent (issue 7)",
-        ) from exc
+def _tool_runner(rt: Runtime) -> RunTool:
+    """The agent's ``run_logged_tool`` bound to this runtime (the replay contract)."""
+    from app.agent.toolbox import run_logged_tool
+
     return functools.partial(run_logged_tool, rt)
 
 

@@ -68,3 +68,51 @@ def test_answer_is_withheld_when_the_trail_cannot_be_written(demo_runtime) -> No
     assert "27.9" not in result.answer and shown == []  # the figure was never shown
     after = SqliteTrailStore(trail.path)
     assert after.head() == before and after.verify().ok
+
+
+@pytest.mark.slow
+def test_a_prediction_is_recorded_and_replayed_from_the_trail(demo_runtime) -> None:
+    # As the inference service records one: the model call through the agent's toolbox, its
+    # inputs as feature values, the model version, then `trail replay` re-runs the logged call.
+    from app.agent.toolbox import run_logged_tool
+    from app.trail import AnswerRecord, FeatureUse, ToolCall
+    from app.trail.record import utc_now
+
+    with demo_runtime.warehouse.reader() as con:
+        loan = int(con.execute("SELECT min(loan_id) FROM loans").fetchall()[0][0])
+    versions = {"pd_model": demo_runtime.registry.approved("pd").ref}
+    args = {"loan_id": loan}
+    result = run_logged_tool(demo_runtime, "default_probability", args, versions)
+    assert "error" not in result and result["model"] == versions["pd_model"]
+
+    def prediction(logged: dict) -> AnswerRecord:
+        return AnswerRecord(
+            kind="prediction",
+            user="analyst",
+            role="analyst",
+            status="answered",
+            question=f"POST /v1/predict/pd loan_id={loan}",
+            answer=f"PD {logged['values']['probability_of_default']:.4f}",
+            tool_calls=[
+                ToolCall(
+                    tool="default_probability", args=args, result=logged, started=utc_now(), ms=2.0
+                )
+            ],  # fmt: skip
+            feature_values=[FeatureUse(**{**f, "as_of": "2026-03-02"}) for f in result["inputs"]],
+            versions=versions,
+            latency_ms=2.5,
+            details={"request": args},
+        )
+
+    stored = demo_runtime.trail.append(prediction(result))
+    code, out, _ = run("trail", "replay", stored.id, "--json", "--user", "compliance")
+    report = json.loads(out)
+    assert code == 0 and report["ok"] is True
+    assert report["versions"]["pd_model"] == versions["pd_model"]
+    code, out, _ = run("trail", "list", "--json", "--kind", "prediction", "--user", "compliance")
+    assert [(r["kind"], r["id"]) for r in json.loads(out)] == [("prediction", stored.id)]
+    # A logged output that the model does not reproduce is named, with the differing path.
+    altered = {**result, "values": {"probability_of_default": 0.5}}
+    forged = demo_runtime.trail.append(prediction(altered))
+    code, out, _ = run("trail", "replay", forged.id, "--user", "compliance")
+    assert code == 1 and "MISMATCH" in out and "result.values.probability_of_default" in out
