@@ -23,8 +23,8 @@ import pytest
 
 from app.trail import TrailError, TrailQuery, canonical_json
 from app.trail.anchor import make_anchor
-from app.trail.sqlite import SqliteTrailStore
 from app.trail.backends import open_trail
+from app.trail.sqlite import SqliteTrailStore
 from tests.trail.conftest import make_answer
 from tests.trail.test_known_hash import (
     KNOWN_ANSWER_HASH,

@@ -10,8 +10,8 @@ from datetime import UTC, date, datetime
 import pytest
 
 from app.trail import GENESIS_HASH, RecordError, TrailQuery, TrailStore, canonical_json
-from app.trail.sqlite import SqliteTrailStore
 from app.trail.backends import open_trail
+from app.trail.sqlite import SqliteTrailStore
 from ingestion.errors import ConfigError, InputError, NotFoundError
 from tests.trail.conftest import make_answer
 
@@ -112,10 +112,39 @@ def test_settings_pick_the_store(tmp_path, runtime) -> None:
     assert runtime.trail.path == runtime.settings.home / "trail.sqlite"
     from app.trail.postgres import PostgresTrailStore
 
-    pg = open_trail(tmp_path, "postgresql://trail@localhost/sightline")  # connects on first use
-    assert isinstance(pg, PostgresTrailStore) and isinstance(pg, TrailStore)
-    with pytest.raises(ConfigError, match="unknown answer-trail store"):
-        open_trail(tmp_path, "mongodb://x")
+    for url in ("postgresql://trail@localhost/sightline", "postgres://trail@localhost/x"):
+        pg = open_trail(tmp_path, url)  # connects on first use
+        assert isinstance(pg, PostgresTrailStore) and isinstance(pg, TrailStore)
+    for bogus in ("mongodb://x", "sqlite3", "", "SQLITE"):
+        with pytest.raises(ConfigError, match="unknown answer-trail store"):
+            open_trail(tmp_path, bogus)
+
+
+def test_the_registry_is_the_one_place_a_store_is_named(tmp_path, monkeypatch) -> None:
+    from app.trail import TRAIL_STORES
+
+    chosen: list[tuple[object, str]] = []
+
+    def memory(home, setting):  # noqa: ANN001, ANN202
+        chosen.append((home, setting))
+        return SqliteTrailStore(tmp_path / "other.sqlite")
+
+    monkeypatch.setitem(TRAIL_STORES, "elsewhere", memory)
+    store = open_trail(tmp_path, "elsewhere://somewhere")
+    assert chosen == [(tmp_path, "elsewhere://somewhere")] and isinstance(store, TrailStore)
+
+
+def test_the_interface_module_knows_no_database() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, app.trail.store, app.trail.backends; "
+        "print(sorted(m for m in sys.modules if m in "
+        "('app.trail.sqlite', 'app.trail.postgres', 'sqlite3', 'psycopg')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
 
 
 def test_wal_and_full_sync_are_in_force(store) -> None:
