@@ -399,7 +399,14 @@ def macro_spread(con: Any, spec: Spec) -> Gold:
     b = macro_at(con, {"series": spec["other"], "period": spec["period"], "how": "last"})
     if a["answer"] != "number" or b["answer"] != "number":
         return decline("one series is not observed in that period")
-    return number(a["value"] - b["value"], {"rel": 0.001, "abs": 0.0051}, magnitude=True)
+    alts = []
+    if "Q" in spec["period"]:
+        # A monthly series at a quarter: the quarter's average is as good a reading as its end.
+        am = macro_at(con, {"series": spec["series"], "period": spec["period"], "how": "mean"})
+        bm = macro_at(con, {"series": spec["other"], "period": spec["period"], "how": "mean"})
+        alts.append((am["value"] - bm["value"], "quarter averages"))
+    tolerance = {"rel": 0.001, "abs": 0.0051}
+    return number(a["value"] - b["value"], tolerance, alternatives=alts, magnitude=True)
 
 
 def macro_change(con: Any, spec: Spec) -> Gold:

@@ -30,7 +30,7 @@ _NOT_FIGURES = re.compile(
     r"|\b[1-4]Q\d{2,4}\b|\b(?:19|20)\d{2}\b(?!\.\d)",
     re.IGNORECASE,
 )
-_INTERPRETED = re.compile(r"^\s*Interpreted as:\s*\S", re.IGNORECASE | re.MULTILINE)
+_INTERPRETED = re.compile(r"^[ \t*_]*Interpreted as:[ \t*_]*(\S.*)$", re.IGNORECASE | re.MULTILINE)
 
 
 def interpretation_of(record: dict[str, Any]) -> str:
@@ -41,10 +41,7 @@ def interpretation_of(record: dict[str, Any]) -> str:
     if isinstance(value, dict) and value:
         return str(value.get("text") or value)
     match = _INTERPRETED.search(str(record.get("answer") or ""))
-    if match:
-        line = str(record.get("answer"))[match.start() :].splitlines()[0]
-        return line.split(":", 1)[1].strip()
-    return ""
+    return match.group(1).strip() if match else ""
 
 
 def figures(text: str) -> list[tuple[float, float]]:
@@ -61,9 +58,10 @@ def number_matches(gold: dict[str, Any], text: str) -> bool:
     for target in targets:
         for value, half in found:
             got, want = (abs(value), abs(target)) if gold.get("magnitude") else (value, target)
-            # The printed precision counts ("31.2%" for 0.3124) but never more than 2.5% of the
-            # value: "about 0.3" is not 0.2541.
-            allowed = max(rel * abs(want), floor, min(half * 1.01, 0.025 * abs(want)))
+            # The printed precision counts: "31.2%" for 0.3124, "0.000012" for 1.236e-05 are the
+            # gold figure rounded, not another figure. Capped at 20% of the value, so "0%" is
+            # not 0.004 and "about 0.4" is not 0.2541.
+            allowed = max(rel * abs(want), floor, min(half * 1.01, 0.2 * abs(want)))
             if abs(got - want) <= allowed:
                 return True
     return False

@@ -51,13 +51,20 @@ def test_a_right_number_in_any_printed_form_is_right() -> None:
 def test_a_wrong_number_is_a_wrong_answer() -> None:
     for text in (
         "KO's 20-day realized volatility on 2011-12-30 was 18.4%.",  # another window's figure
-        "Realized volatility in 2011: about 0.3",  # too coarse to be the gold figure
+        "Realized volatility in 2011: about 0.4",  # coarse, and not the gold figure rounded
         "Coca-Cola closed 2011 at 69.97.",  # answered something else
         "",
     ):
         assert _outcome(VOL, _record("answered", text)) == "wrong_answer", text
     # A flagged answer is still shown to the analyst: scored like an answered one.
     assert _outcome(VOL, _record("flagged", "Volatility 25.0%")) == "wrong_answer"
+
+
+def test_the_gold_figure_rounded_to_the_printed_precision_is_right() -> None:
+    tiny = number(1.2356e-05, {"rel": 0.02, "abs": 0.0})
+    assert _outcome(tiny, _record("answered", "Amihud illiquidity 0.000012")) == "right"
+    small = number(0.004, LOOKUP)
+    assert _outcome(small, _record("answered", "The return was 0%.")) == "wrong_answer"
 
 
 def test_dates_and_window_lengths_are_not_figures() -> None:
@@ -115,6 +122,8 @@ def test_interpretation_is_read_from_the_field_or_the_line() -> None:
     line = _record("answered", "Interpreted as: KO, realized vol, 2011-01-01..2011-12-31\n31.2%")
     field = _record("answered", "31.2%", interpretation="KO realized volatility over 2011")
     none = _record("answered", "31.2%")
+    later = _record("answered", "31.2%\n\nInterpreted as: KO, 2011")
+    assert analyst_score.interpretation_of(later) == "KO, 2011"
     assert analyst_score.interpretation_of(line).startswith("KO, realized vol")
     assert analyst_score.interpretation_of(field) == "KO realized volatility over 2011"
     assert analyst_score.interpretation_of(none) == ""
