@@ -67,6 +67,53 @@ def _closing(iterator: Iterator[Any]) -> Iterator[None]:
             close()
 
 
+def _write_records(
+    store: TrailStore,
+    tmp: Path,
+    through_seq: int,
+    asked_by: str | None,
+    low: str | None,
+    high: str | None,
+) -> tuple[int, int]:
+    """Stream the selected records up to ``through_seq`` into ``tmp``; (records, packs)."""
+    count = packs = 0
+    records = store.scan()  # streamed: a large trail is never all in memory
+    with open(tmp / "records.jsonl", "w", encoding="utf-8") as jsonl, _closing(records):
+        for stored in records:
+            if stored.seq > through_seq:
+                break
+            r = stored.record
+            when = str(r.get("time", ""))
+            if asked_by is not None and r.get("user") != asked_by:
+                continue
+            if (low and when < low) or (high and when >= high):
+                continue
+            jsonl.write(json.dumps(stored.to_json(), ensure_ascii=False, sort_keys=True) + "\n")
+            count += 1
+            if r.get("kind") in EVIDENCE_KINDS:
+                # Follow-ups of a readable answer are readable: they are about that answer.
+                follow = store.read(TrailQuery(refers_to=stored.id))
+                _write(tmp / "evidence" / f"{stored.id}.html", render_evidence(stored, follow))
+                packs += 1
+        jsonl.flush()
+        os.fsync(jsonl.fileno())
+    return count, packs
+
+
+def _write_manifest(tmp: Path, fields: dict[str, Any]) -> dict[str, Any]:
+    """Write ``manifest.json`` (``fields`` plus every file's sha256) and ``SHA256SUMS``."""
+    files: list[dict[str, Any]] = [
+        {"path": p.relative_to(tmp).as_posix(), "sha256": _sha256(p), "bytes": p.stat().st_size}
+        for p in sorted(tmp.rglob("*"))
+        if p.is_file()
+    ]
+    manifest = {"format": MANIFEST_FORMAT, **fields, "files": files}
+    _write(tmp / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+    sums = [*files, {"path": "manifest.json", "sha256": _sha256(tmp / "manifest.json")}]
+    _write(tmp / "SHA256SUMS", "".join(f"{f['sha256']}  {f['path']}\n" for f in sums))
+    return manifest
+
+
 def export_trail(
     store: TrailStore,
     out: Path,
@@ -100,49 +147,22 @@ def export_trail(
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
         (tmp / "evidence").mkdir()
-        count = packs = 0
-        records = store.scan()  # streamed: a large trail is never all in memory
-        with open(tmp / "records.jsonl", "w", encoding="utf-8") as jsonl, _closing(records):
-            for stored in records:
-                if stored.seq > check.head.seq:
-                    break
-                r = stored.record
-                when = str(r.get("time", ""))
-                if asked_by is not None and r.get("user") != asked_by:
-                    continue
-                if (low and when < low) or (high and when >= high):
-                    continue
-                jsonl.write(json.dumps(stored.to_json(), ensure_ascii=False, sort_keys=True) + "\n")
-                count += 1
-                if r.get("kind") in EVIDENCE_KINDS:
-                    # Follow-ups of a readable answer are readable: they are about that answer.
-                    follow = store.read(TrailQuery(refers_to=stored.id))
-                    _write(tmp / "evidence" / f"{stored.id}.html", render_evidence(stored, follow))
-                    packs += 1
-            jsonl.flush()
-            os.fsync(jsonl.fileno())
-        files: list[dict[str, Any]] = [
-            {"path": p.relative_to(tmp).as_posix(), "sha256": _sha256(p), "bytes": p.stat().st_size}
-            for p in sorted(tmp.rglob("*"))
-            if p.is_file()
-        ]
-        manifest: dict[str, Any] = {
-            "format": MANIFEST_FORMAT,
-            "created_at": iso_utc(utc_now()),
-            "created_by": viewer.name,
-            "filters": {
-                "from": start.isoformat() if start else None,
-                "to": end.isoformat() if end else None,
-                "asked_by": asked_by,
+        count, packs = _write_records(store, tmp, check.head.seq, asked_by, low, high)
+        manifest = _write_manifest(
+            tmp,
+            {
+                "created_at": iso_utc(utc_now()),
+                "created_by": viewer.name,
+                "filters": {
+                    "from": start.isoformat() if start else None,
+                    "to": end.isoformat() if end else None,
+                    "asked_by": asked_by,
+                },
+                "records": count,
+                "evidence_packs": packs,
+                "chain": check.to_json(),
             },
-            "records": count,
-            "evidence_packs": packs,
-            "chain": check.to_json(),
-            "files": files,
-        }
-        _write(tmp / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
-        sums = [*files, {"path": "manifest.json", "sha256": _sha256(tmp / "manifest.json")}]
-        _write(tmp / "SHA256SUMS", "".join(f"{f['sha256']}  {f['path']}\n" for f in sums))
+        )
         if out.exists():
             out.rmdir()
         os.replace(tmp, out)

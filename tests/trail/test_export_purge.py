@@ -156,3 +156,18 @@ def test_purge_refuses_a_damaged_trail(tmp_path) -> None:
     with pytest.raises(Exception, match="does not verify"):
         store.purge(date(2017, 1, 1), user="carl", role="compliance", retention_years=6)
     assert store.head().count == 2
+
+
+def test_digests_and_predictions_get_evidence_packs(people, tmp_path) -> None:
+    from tests.trail.test_record import make_prediction
+
+    trail = people.trail
+    p = trail.append(make_prediction(user="ana"))
+    d = trail.append(make_answer("ana", 1, kind="digest"))
+    review_answer(trail, p.id, reviewer=people.user("carl"), status="flagged", note="stale")
+    report = export_trail(trail, tmp_path / "out", viewer=people.user("carl"))
+    assert report.records == 3 and report.evidence_packs == 2
+    packs = {f.name for f in (tmp_path / "out" / "evidence").iterdir()}
+    assert packs == {f"{p.id}.html", f"{d.id}.html"}
+    page = (tmp_path / "out" / "evidence" / f"{p.id}.html").read_text()
+    assert "Prediction record" in page and "stale" in page  # its review is in its pack
