@@ -22,12 +22,30 @@ def previous_business_day(moment: datetime) -> date:
     return day
 
 
+_DAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
 def _trigger(expression: str):  # noqa: ANN202 - apscheduler CronTrigger
+    """A CronTrigger for a standard crontab line.
+
+    APScheduler 3 numbers weekdays from Monday = 0, crontab from Sunday = 0 (7 also Sunday), and
+    ``CronTrigger.from_crontab`` does not translate: '1-5' would mean Tuesday-Saturday. Numbers in
+    the weekday field are therefore written as names first.
+    """
+    import re
+
     from apscheduler.triggers.cron import CronTrigger
 
+    fields = expression.split()
     try:
-        return CronTrigger.from_crontab(expression, timezone=UTC)
-    except ValueError as exc:
+        if len(fields) != 5:
+            raise ValueError(f"expected 5 fields, got {len(fields)}")
+        minute, hour, day, month, weekday = fields
+        weekday = re.sub(r"\d+", lambda m: _DAY_NAMES[int(m.group())], weekday)
+        return CronTrigger(
+            minute=minute, hour=hour, day=day, month=month, day_of_week=weekday, timezone=UTC
+        )
+    except (ValueError, IndexError) as exc:
         raise ConfigError(
             f"'{expression}' is not a crontab expression: {exc}",
             hint="five fields: minute hour day month weekday, e.g. '30 1 * * 1-5'",
