@@ -14,6 +14,27 @@ from typing import Any
 
 ENCODING = "cl100k_base"
 _PER_MESSAGE = 4  # role and separators, as OpenAI counts chat messages
+# Our count (cl100k) and the server's tokenizer differ; keep this share of its context spare.
+CONTEXT_MARGIN = 0.15
+# Small-model economy: the tools a question of each offline intent can need (None: all of them).
+# Tool schemas were ~2,700 of the ~3,000 prompt tokens a call sent with every tool.
+TOOLS_BY_INTENT: dict[str, tuple[str, ...] | None] = {
+    "latest": ("get_features", "query_features"),
+    "compare": ("get_features", "query_features"),
+    "beta_drawdown": ("get_features", "query_features"),
+    "ranking": ("get_features", "query_features", "describe_data"),
+    "history": ("get_feature_history", "query_features"),
+    "var_es": ("risk_metrics", "get_features"),
+    "vol_regime": ("risk_metrics", "get_features"),
+    "exposure": ("risk_metrics", "query_features"),
+    "pd_issuer": ("default_probability",),
+    "pd_loan": ("default_probability",),
+    "pd_profile": ("default_probability",),
+    "filing_number": ("query_features", "search_documents"),
+    "filing_topic": ("search_documents",),
+    "macro": ("query_features", "get_features"),
+    "model_info": ("describe_data",),
+}
 
 
 @cache
@@ -69,6 +90,26 @@ def render_result(tool: str, result: Any, numbered: list[dict[str, Any]] | None 
             return "No passages found in the documents you may see."
         return pack_passages(numbered)
     return json.dumps(result, default=str, ensure_ascii=False)
+
+
+def tools_for(intent: str, schemas: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The tool schemas a question of ``intent`` can need (all of them for open questions)."""
+    wanted = TOOLS_BY_INTENT.get(intent)
+    if wanted is None:
+        return list(schemas)
+    return [s for s in schemas if s["function"]["name"] in wanted]
+
+
+def effective_budget(token_budget: int, context_tokens: int | None, max_tokens: int) -> int:
+    """Prompt tokens one request may use: the budget, within the server's context if known.
+
+    The reply's ``max_tokens`` and a margin for tokenizer differences come off the context; the
+    request the issue saw asked for 12,000 prompt tokens of an 8,192-token context.
+    """
+    if not context_tokens:
+        return token_budget
+    room = int(context_tokens * (1 - CONTEXT_MARGIN)) - max_tokens
+    return max(0, min(token_budget, room))
 
 
 def fit(messages: list[dict[str, Any]], tools: Sequence[dict[str, Any]], budget: int) -> bool:

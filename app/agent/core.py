@@ -55,7 +55,9 @@ def answer(
     person = user if hasattr(user, "groups") else rt.user(user)
     question = " ".join(str(question).split())[:2000]
     model = (
-        llm if llm is not None else chat_model(rt.settings.llm, timeout_s=rt.settings.llm_timeout_s)
+        llm
+        if llm is not None
+        else chat_model(rt.settings.llm, timeout_s=rt.settings.llm_timeout_s, settings=rt.settings)
     )
     ctx = context_for(rt, person)
     evidence = Evidence()
@@ -95,7 +97,8 @@ def answer(
     if not draft.details.get("rate_limited"):
         _count_answer(rt, person)
     if on_text:
-        for piece in _pieces(result.answer):
+        streamed = draft.stream if "".join(draft.stream) == result.answer else []
+        for piece in streamed or _pieces(result.answer):
             on_text(piece)
     return result
 
@@ -180,7 +183,6 @@ def _draft(
             evidence,
             max_tool_calls=rt.settings.max_tool_calls,
             token_budget=rt.settings.token_budget,
-            extractive=compose.extractive,
             history=history,
         )
     except LLMUnavailable as exc:
@@ -189,7 +191,8 @@ def _draft(
         draft = planner.plan_and_answer(question, ctx, evidence, history)
         draft.prompt = OFFLINE_PROMPT
         draft.llm = f"offline (fallback from {model.name})"
-        draft.warnings.append(f"LLM unavailable, answered by the offline planner: {reason}")
+        summary = getattr(exc, "summary", "LLM unavailable")
+        draft.warnings.append(f"{summary}, answered by the offline planner: {reason}")
         draft.details["degraded_reason"] = reason
         if draft.status == "answered":
             draft.status = "degraded"

@@ -1,29 +1,50 @@
-"""The LLM agent loop: the model plans and writes; our tools, limits and grounding check apply.
+"""The LLM agent loop: the model plans and writes; our tools, limits and acceptance checks apply.
 
-Each turn the model may call tools (at most ``max_tool_calls`` per question) or write the answer.
-The request is kept under the token budget (largest tool results are cut first). A final answer
-must pass the grounding check; if it fails, the model gets one retry with the problems listed,
-then the extractive answer is used and the answer is marked ``flagged``. Any LLM failure raises
-``LLMUnavailable`` to the caller, which degrades to the offline planner.
+Before the model is asked, the question is read with the offline rules (``question_scope``):
+questions the planner declines (secrets, code, advice, forecasts, off-topic) are declined here
+too, without a model call, and the rest get only the tools their intent can need. Each turn the
+model may call tools (at most ``max_tool_calls`` per question; tool calls written as text count
+the same) or write the answer. The request is kept under the token budget, itself kept inside
+the server's context. A final text must pass ``app.agent.acceptance``; if it fails, the model
+gets one repair turn with the problems listed, then ``AnswerRejected`` (an ``LLMUnavailable``)
+sends the caller to the offline planner, which answers ``degraded`` with the reason recorded.
 """
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from app.agent import budget, grounding
+from app.agent import acceptance, budget
 from app.agent.evidence import Evidence
 from app.agent.prompts import load_prompt, prompt_versions
 from app.agent.result import Draft
 from app.agent.toolbox import execute
-from app.llm.base import ChatModel, LLMUnavailable, Reply
-from tools.agent_tools import openai_schemas
+from app.llm import textcalls
+from app.llm.base import ChatModel, LLMUnavailable, Reply, ToolCall
+from tools.agent_tools import TOOLS, known_entities, openai_schemas
 from tools.context import ToolContext
 
-Extractive = Callable[[str, Evidence], str]
 _URL = re.compile(r"(?:https?|ftp)://\S+|www\.\S+", re.IGNORECASE)
+# Intents the offline planner declines without a tool call: the LLM path declines them the same.
+RULE_DECLINES = frozenset({"refuse_secret", "refuse_code", "refuse_out_of_scope"})
+
+
+class AnswerRejected(LLMUnavailable):
+    """The model answered, but not acceptably (after one repair): the offline answer is used."""
+
+    summary = "LLM answer not accepted"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What the rules read in the question: its intent and the words an answer should use."""
+
+    intent: str
+    reason: str
+    terms: frozenset[str]
 
 
 def history_messages(history: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
@@ -37,6 +58,27 @@ def history_messages(history: list[dict[str, Any]] | None) -> list[dict[str, Any
     return out[-8:]
 
 
+def question_scope(
+    question: str, ctx: ToolContext, history: list[dict[str, Any]] | None = None
+) -> Scope:
+    """The question's offline intent and topic terms (tickers, company names, metric words)."""
+    from app.agent.compose import label
+    from app.agent.entities import COMPANY_NAMES, extract
+    from app.agent.intents import classify
+
+    names = known_entities(ctx)
+    e = extract(question, set(names["tickers"]), set(names["portfolios"]))
+    intent = classify(question, e, has_history=bool(history))
+    named = [*e.tickers, *e.macro, *e.items, *(label(f) for f in e.features)]
+    named += [company for company, ticker in COMPANY_NAMES.items() if ticker in e.tickers]
+    if e.portfolio:
+        named.append(e.portfolio)
+    text = question
+    if intent.name == "followup" and history:
+        text += " " + str(history[-1].get("question", ""))
+    return Scope(intent.name, intent.reason, frozenset(acceptance.topic_terms(text, named)))
+
+
 def run(
     model: ChatModel,
     question: str,
@@ -45,70 +87,118 @@ def run(
     *,
     max_tool_calls: int,
     token_budget: int,
-    extractive: Extractive,
     history: list[dict[str, Any]] | None = None,
 ) -> Draft:
     """Answer ``question`` with ``model`` driving the tools.
 
     Raises:
-        LLMUnavailable: the model failed; the caller degrades to the offline planner.
+        LLMUnavailable: the model failed, or its answer was not accepted (``AnswerRejected``);
+            the caller degrades to the offline planner.
     """
-    system = load_prompt("system")
-    schemas = openai_schemas()
+    scope = question_scope(question, ctx, history)
+    if scope.intent in RULE_DECLINES:
+        return _declined_by_rules(model, question, ctx, evidence, history, scope)
+    schemas = budget.tools_for(scope.intent, openai_schemas())
+    limit = _prompt_limit(model, token_budget)
     messages: list[dict[str, Any]] = [
-        {"role": "system", "content": system.text},
+        {"role": "system", "content": load_prompt("system").text},
         *history_messages(history),
         {"role": "user", "content": question},
     ]
     draft = Draft(text="", llm=model.name, prompt=prompt_versions())
-    calls = 0
-    retried = False
-    for _turn in range(max_tool_calls + 3):  # tool turns + final + one grounding retry
-        if not budget.fit(messages, schemas, token_budget):
-            draft.warnings.append("token budget reached: answered from the evidence gathered")
-            return _fallback(draft, question, evidence, extractive, "token budget reached")
-        reply = model.complete(messages, schemas)
-        draft.prompt_tokens += reply.prompt_tokens or budget.count_messages(messages, schemas)
-        draft.completion_tokens += reply.completion_tokens or budget.count_tokens(reply.content)
+    draft.details["llm_scope"] = {
+        "intent": scope.intent,
+        "tools": [s["function"]["name"] for s in schemas],
+        "prompt_limit": limit,
+    }
+    calls, repaired = 0, False
+    for _turn in range(max_tool_calls + 3):  # tool turns + final + one repair
+        if not budget.fit(messages, schemas, limit):
+            raise AnswerRejected(
+                f"the request does not fit {limit} prompt tokens",
+                hint="raise SIGHTLINE_TOKEN_BUDGET or the server's context (SIGHTLINE_LLM_CONTEXT_"
+                "TOKENS)",
+            )
+        pieces: list[str] = []
+        reply = textcalls.normalize(model.complete(messages, schemas, on_text=pieces.append))
+        _account(draft, reply, messages, schemas)
         if reply.tool_calls:
             messages.append(_assistant(reply))
             for call in reply.tool_calls:
-                messages.append(_tool_message(call, ctx, evidence, calls >= max_tool_calls))
+                messages.append(_tool_message(call, ctx, evidence, calls >= max_tool_calls, draft))
                 calls += 1
             continue
         text, removed = _strip_links(reply.content.strip())
         if removed:
             draft.warnings.append(f"removed {removed} link(s) from the model's answer")
-        if not text:
-            raise LLMUnavailable("the model returned an empty answer")
-        report = grounding.check(text, evidence, question)
-        draft.details["grounding"] = {
-            "checked": report.checked,
-            "ungrounded": report.ungrounded,
-            "bad_citations": report.bad_citations,
-            "retried": retried,
-        }
-        if report.ok:
+        verdict = acceptance.check(text, question, evidence, terms=set(scope.terms))
+        if reply.finish_reason == "length":
+            verdict.problems.append("the answer was cut off (max_tokens): answer in fewer words")
+        _record_verdict(draft, verdict, repaired)
+        if verdict.ok:
             draft.text = text
+            if verdict.decline:
+                draft.status = "refused"
+            if "".join(pieces) == text:
+                draft.stream = pieces  # the server's own deltas, shown once recorded
             return draft
-        if retried:
-            draft.warnings.append(f"grounding failed twice ({report.feedback()})")
-            return _fallback(draft, question, evidence, extractive, "grounding failed")
-        retried = True
+        if repaired:
+            raise AnswerRejected(f"not accepted after one repair: {verdict.feedback()}")
+        repaired = True
         messages.append({"role": "assistant", "content": text})
-        retry = load_prompt("grounding_retry").text.format(problems=report.feedback())
-        messages.append({"role": "user", "content": retry})
-    draft.warnings.append("step limit reached before a final answer")
-    return _fallback(draft, question, evidence, extractive, "step limit reached")
+        repair = load_prompt("answer_repair").text.format(problems=verdict.feedback())
+        messages.append({"role": "user", "content": repair})
+    raise AnswerRejected("the step limit was reached before an accepted answer")
 
 
-def _fallback(
-    draft: Draft, question: str, evidence: Evidence, extractive: Extractive, why: str
+def _declined_by_rules(
+    model: ChatModel,
+    question: str,
+    ctx: ToolContext,
+    evidence: Evidence,
+    history: list[dict[str, Any]] | None,
+    scope: Scope,
 ) -> Draft:
-    draft.text = extractive(question, evidence)
-    draft.status = "flagged"
-    draft.details["fallback"] = why
+    from app.agent import planner
+
+    draft = planner.plan_and_answer(question, ctx, evidence, history)
+    draft.llm = model.name
+    draft.prompt = "offline-templates@1"
+    draft.details["declined_before_model"] = scope.reason
     return draft
+
+
+def _prompt_limit(model: ChatModel, token_budget: int) -> int:
+    probe = getattr(model, "context_tokens", None)
+    context = probe() if callable(probe) else None
+    return budget.effective_budget(token_budget, context, int(getattr(model, "max_tokens", 0)))
+
+
+def _account(
+    draft: Draft, reply: Reply, messages: list[dict[str, Any]], schemas: list[dict[str, Any]]
+) -> None:
+    sent = budget.count_messages(messages, schemas)
+    draft.prompt_tokens += reply.prompt_tokens or sent
+    draft.completion_tokens += reply.completion_tokens or budget.count_tokens(reply.content)
+    draft.details.setdefault("llm_requests", []).append(
+        {"prompt_tokens": reply.prompt_tokens or sent, "counted": sent}
+    )
+    draft.warnings.extend(reply.extra.get("warnings", []))
+    if reply.extra.get("text_tool_calls"):
+        draft.details["text_tool_calls"] = draft.details.get("text_tool_calls", 0) + 1
+
+
+def _record_verdict(draft: Draft, verdict: acceptance.Verdict, repaired: bool) -> None:
+    report = verdict.report
+    draft.details["grounding"] = {
+        "checked": report.checked if report else 0,
+        "ungrounded": report.ungrounded if report else [],
+        "bad_citations": report.bad_citations if report else [],
+        "retried": repaired,
+    }
+    draft.details.setdefault("acceptance", []).append(
+        {"ok": verdict.ok, "decline": verdict.decline, "problems": verdict.problems}
+    )
 
 
 def _assistant(reply: Reply) -> dict[str, Any]:
@@ -126,17 +216,34 @@ def _assistant(reply: Reply) -> dict[str, Any]:
     }
 
 
-def _tool_message(call: Any, ctx: ToolContext, evidence: Evidence, over_cap: bool) -> dict:
+def _tool_message(
+    call: ToolCall, ctx: ToolContext, evidence: Evidence, over_cap: bool, draft: Draft
+) -> dict[str, Any]:
     if over_cap:
-        content = (
-            '{"error": "tool-call limit reached for this question", '
-            '"hint": "answer now from the results you have, or say what is missing"}'
+        content: Any = {
+            "error": "tool-call limit reached for this question",
+            "hint": "answer now from the results you have, or say what is missing",
+        }
+    elif call.name not in TOOLS:
+        # Never run, never passed on: refused and logged (a model once asked for os.system).
+        unreadable = call.name == textcalls.UNREADABLE
+        draft.warnings.append(
+            "rejected an unreadable tool call written as text"
+            if unreadable
+            else f"rejected a call to unknown tool {call.name!r}"
         )
+        draft.details.setdefault("rejected_calls", []).append(
+            {"tool": call.name, "arguments": (call.raw_arguments or "")[:500], "why": call.error}
+        )
+        content = {
+            "error": call.error if unreadable else f"unknown tool {call.name!r}",
+            "hint": f"call one of: {', '.join(TOOLS)}, with one JSON object of arguments",
+        }
     elif call.error or call.arguments is None:
-        content = (
-            f'{{"error": "{call.error or "missing arguments"}", '
-            '"hint": "send the arguments as one JSON object that fits the tool schema"}'
-        )
+        content = {
+            "error": call.error or "missing arguments",
+            "hint": "send the arguments as one JSON object that fits the tool schema",
+        }
     else:
         result = execute(ctx, evidence, call.name, call.arguments)
         numbered = (
@@ -144,8 +251,12 @@ def _tool_message(call: Any, ctx: ToolContext, evidence: Evidence, over_cap: boo
             if call.name == "search_documents" and isinstance(result, dict)
             else None
         )
-        content = budget.render_result(call.name, result, numbered)
-    return {"role": "tool", "tool_call_id": call.id, "content": content}
+        return {
+            "role": "tool",
+            "tool_call_id": call.id,
+            "content": budget.render_result(call.name, result, numbered),
+        }
+    return {"role": "tool", "tool_call_id": call.id, "content": json.dumps(content)}
 
 
 def _strip_links(text: str) -> tuple[str, int]:

@@ -48,6 +48,6 @@ def load_prompt(name: str) -> Prompt:
     )
 
 
-def prompt_versions() -> str:
-    """The refs of every prompt the LLM path uses, joined (the record's ``versions.prompt``)."""
-    return ",".join(load_prompt(n).ref for n in ("system", "grounding_retry"))
+def prompt_versions(names: tuple[str, ...] = ("system", "answer_repair")) -> str:
+    """The refs of the prompts an LLM answer used, joined (the record's ``versions.prompt``)."""
+    return ",".join(load_prompt(n).ref for n in names)

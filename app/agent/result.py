@@ -1,8 +1,8 @@
 """The answer: what ``sightline ask --json`` prints, and the trail record built from it.
 
 ``Answer.to_json()`` has exactly the fields of the CLI contract: id, question, answer, status,
-citations, tool_calls, feature_values, versions, chart, tokens, latency_ms. The trail record holds
-more (user, role, content hashes, SQL, timings, warnings) — see ``to_record``.
+citations, tool_calls, feature_values, versions, chart, tokens, latency_ms, warnings. The trail
+record holds more (user, role, content hashes, SQL, timings, details) — see ``to_record``.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ class Draft:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     details: dict[str, Any] = field(default_factory=dict)
+    stream: list[str] = field(default_factory=list)  # the server's text deltas of ``text``
 
 
 @dataclass
@@ -68,6 +69,7 @@ class Answer:
             "chart": self.chart,
             "tokens": self.tokens,
             "latency_ms": self.latency_ms,
+            "warnings": self.warnings,
         }
 
 

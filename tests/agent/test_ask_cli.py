@@ -9,7 +9,7 @@ import sys
 
 FIELDS = {
     "id", "question", "answer", "status", "citations", "tool_calls", "feature_values",
-    "versions", "chart", "tokens", "latency_ms",
+    "versions", "chart", "tokens", "latency_ms", "warnings",
 }  # fmt: skip
 
 

@@ -38,7 +38,7 @@ def test_tool_call_then_grounded_answer_is_recorded(agent_rt) -> None:  # noqa: 
     assert [c["tool"] for c in result.tool_calls] == ["get_features"]
     assert result.feature_values[0]["entity"] == "JPM"
     assert result.versions["llm"] == "scripted"
-    assert "agent-system@1" in result.versions["prompt"]
+    assert "agent-system@2" in result.versions["prompt"]
     assert result.tokens["prompt"] > 0
     stored = agent_rt.trail.get(result.id)
     assert stored.record["answer"] == text
@@ -60,21 +60,23 @@ def test_ungrounded_answer_gets_one_retry_with_feedback(agent_rt) -> None:  # no
     assert record["details"]["grounding"]["retried"] is True
 
 
-def test_ungrounded_twice_falls_back_to_flagged_extractive(agent_rt) -> None:  # noqa: ANN001
+def test_ungrounded_twice_degrades_to_the_offline_answer(agent_rt) -> None:  # noqa: ANN001
     model = ScriptedChatModel([calls(("get_features", JPM_VOL)), "It was 150.0%.", "Or 99.9%."])
     result = answer(agent_rt, "JPM 20-day vol on 2020-03-16?", "analyst", llm=model)
-    assert result.status == "flagged"
+    assert result.status == "degraded"
     assert "150.0" not in result.answer and "99.9" not in result.answer
-    assert "JPM" in result.answer and "2020-03-16" in result.answer
-    assert any("grounding failed twice" in w for w in result.warnings)
+    assert f"{jpm_vol(agent_rt) * 100:.1f}%" in result.answer  # the planner's checked answer
+    (warning,) = [w for w in result.warnings if "not accepted" in w]
+    assert "after one repair" in warning and "99.9%" in warning
+    assert "fallback from scripted" in result.versions["llm"]
 
 
 def test_malformed_tool_json_is_sent_back_not_run(agent_rt) -> None:  # noqa: ANN001
     model = ScriptedChatModel(
-        [calls(("get_features", '{"entities": ["JPM"')), "I could not retrieve the figure."]
+        [calls(("get_features", '{"entities": ["JPM"')), "I could not retrieve JPM's volatility."]
     )
     result = answer(agent_rt, "JPM vol?", "analyst", llm=model)
-    assert result.status == "answered"
+    assert result.status == "refused"  # a decline with no data is accepted as a decline
     assert result.tool_calls == []
     tool_message = model.requests[1][-1]
     assert tool_message["role"] == "tool" and "not valid JSON" in tool_message["content"]
@@ -88,7 +90,7 @@ def test_out_of_schema_arguments_are_refused_and_logged(agent_rt) -> None:  # no
                 ("get_features", {"entities": ["../../etc/passwd"]}),
                 ("risk_metrics", {"ticker": "AAPL", "confidence": 5}),
             ),
-            "I could not run those calls.",
+            "I could not run the AAPL risk calls.",
         ]
     )
     result = answer(agent_rt, "AAPL risk?", "analyst", llm=model)
@@ -104,8 +106,10 @@ def test_tool_call_cap_and_step_limit(agent_rt) -> None:  # noqa: ANN001
     rt = with_settings(agent_rt, max_tool_calls=3)
     model = ScriptedChatModel([calls(("describe_data", {"topic": "tickers"}))] * 10)
     result = answer(rt, "List tickers", "analyst", llm=model)
-    assert len(result.tool_calls) == 3  # the 4th and later were refused, not run
-    assert result.status == "flagged"
+    llm_calls = [c for c in result.tool_calls if c["tool"] == "describe_data"]
+    assert len(llm_calls) == 3  # the 4th and later were refused, not run
+    assert result.status in ("degraded", "refused")  # the offline planner's answer
+    assert any("step limit" in w for w in result.warnings)
     refused = [m for req in model.requests for m in req if m["role"] == "tool"]
     assert any("limit reached" in m["content"] for m in refused)
 
@@ -120,12 +124,13 @@ def test_empty_script_degrades_to_the_offline_planner(agent_rt) -> None:  # noqa
     assert "fallback from scripted" in result.versions["llm"]
 
 
-def test_token_budget_too_small_gives_flagged_extractive(agent_rt) -> None:  # noqa: ANN001
+def test_token_budget_too_small_degrades_without_a_request(agent_rt) -> None:  # noqa: ANN001
     rt = with_settings(agent_rt, token_budget=200)
     model = ScriptedChatModel(["never sent"])
-    result = answer(rt, "JPM vol?", "analyst", llm=model)
-    assert result.status == "flagged"
+    result = answer(rt, "What was JPM's 20-day realized volatility on 2020-03-16?", llm=model)
+    assert result.status == "degraded"
     assert model.requests == []
+    assert any("does not fit 200 prompt tokens" in w for w in result.warnings)
 
 
 def test_answer_is_withheld_when_the_trail_cannot_be_written(agent_rt) -> None:  # noqa: ANN001
@@ -184,7 +189,7 @@ def test_openai_wire_end_to_end_with_streaming(agent_rt) -> None:  # noqa: ANN00
         model = OpenAICompatibleChatModel("m", base_url=server.base_url, stream=True)
         result = answer(agent_rt, "JPM 20-day vol on 2020-03-16?", "analyst", llm=model)
     assert result.status == "answered" and result.answer == final
-    first, second = (r["body"] for r in server.requests)
+    first, second = (r["body"] for r in server.requests if r["body"] is not None)
     assert first["tool_choice"] == "auto" and first["stream"] is True
     assistant = second["messages"][-2]
     assert assistant["role"] == "assistant" and assistant["content"] == ""
@@ -193,8 +198,8 @@ def test_openai_wire_end_to_end_with_streaming(agent_rt) -> None:  # noqa: ANN00
 
 def test_openai_server_error_degrades(agent_rt) -> None:  # noqa: ANN001
     with srv.ChatServer() as server:
-        server.enqueue(srv.error(500, "boom"))
-        model = OpenAICompatibleChatModel("m", base_url=server.base_url)
+        server.enqueue(*[srv.error(500, "boom")] * 3)  # the first try and two retries
+        model = OpenAICompatibleChatModel("m", base_url=server.base_url, backoff_s=0.01)
         result = answer(agent_rt, "What is the probability of default of KO?", "analyst", llm=model)
     assert result.status == "degraded"
     assert "pd@" in (result.versions["pd_model"] or "")

@@ -1,0 +1,143 @@
+"""Acceptance of an LLM's final text before it may be shown as ``answered``.
+
+Grounding proves the numbers are real; it cannot judge text without numbers. A real small model,
+seen on this product, sent back its own tool calls as the "answer", "The capital of France is
+Paris.", generic refusals while the tools held the data, and advice. So a final text must be:
+
+1. non-empty;
+2. not a tool call written as text (``app.llm.textcalls``);
+3. not a template refusal when the tools returned data (a decline with no data is accepted and
+   recorded as ``refused``);
+4. grounded: every number and citation traces to the evidence (``app.agent.grounding``);
+5. covering: every constraint parsed from the question is honoured (``coverage`` callable, from
+   the question's typed request, when the caller has one);
+6. on topic: it names at least one of the question's entities or metrics.
+
+The loop gives the model one repair turn with the problems listed, then degrades to the offline
+answer with the reason recorded.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from app.agent import grounding
+from app.agent.evidence import Evidence
+from app.llm.textcalls import looks_like_tool_call
+
+# Generic refusals and "I have no data" templates small models fall back on.
+_DECLINE = re.compile(
+    r"\b(i(?:'m| am)? (?:sorry|afraid)|i (?:can(?:'|no)t|cannot|am unable|'m unable|am not able"
+    r"|do not|don't) (?:answer|help|provide|assist|access|give|offer|share|do that|have)"
+    r"|i (?:could not|couldn't|was unable to|was not able to) (?:retrieve|find|get|answer|obtain)"
+    r"|as an ai\b|outside (?:of )?(?:my|the) (?:scope|data|sources)|not (?:something|able) i"
+    r"|no (?:data|information|figures?) (?:is |are )?(?:available|found)"
+    r"|(?:is|are) not available in the (?:data|tools|sources))",
+    re.I,
+)
+_WORD = re.compile(r"[A-Za-z0-9^][A-Za-z0-9&.\-']*")
+_TOPIC_STOP = frozenset(
+    "what which when where whose how does did was were is are the and for with from that this "
+    "there their about show give tell list much many most least over into than then been have "
+    "date value between during since after before year years day days please".split()
+)
+
+
+@dataclass
+class Verdict:
+    """Whether a final text may be shown, whether it is a decline, and what is wrong if not."""
+
+    problems: list[str] = field(default_factory=list)
+    decline: bool = False
+    report: grounding.GroundingReport | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when the text may be shown (as ``answered``, or ``refused`` for a decline)."""
+        return not self.problems
+
+    def feedback(self) -> str:
+        """The problems, as one message the model can act on."""
+        return "; ".join(self.problems)
+
+
+def is_decline(text: str) -> bool:
+    """Whether ``text`` declines to answer (a refusal template, or "no data available")."""
+    return bool(_DECLINE.search(text))
+
+
+def had_data(evidence: Evidence) -> bool:
+    """Whether any tool call of this question returned data (not an error)."""
+    return any(not call.error for call in evidence.calls)
+
+
+def topic_terms(question: str, names: Iterable[str] = ()) -> set[str]:
+    """Words an on-topic answer should use: the entities and metric words of the question.
+
+    ``names`` are extra terms (tickers, company names, feature labels) the caller resolved.
+    """
+    terms = {n.lower() for n in names if n}
+    for word in _WORD.findall(question):
+        low = word.lower().strip(".'")
+        if len(low) >= 3 and low not in _TOPIC_STOP and not low.isdigit():
+            terms.add(low)
+    return terms
+
+
+def on_topic(text: str, terms: set[str]) -> bool:
+    """Whether ``text`` names at least one of ``terms`` (True when there are none to judge by)."""
+    if not terms:
+        return True
+    low = text.lower()
+    words = {w.lower().strip(".'") for w in _WORD.findall(text)}
+    for term in terms:
+        if " " in term or not term.isalnum():
+            if term in low:
+                return True
+        elif term in words or (len(term) >= 5 and term[:5] in low):  # volatile ~ volatility
+            return True
+    return False
+
+
+def check(
+    text: str,
+    question: str,
+    evidence: Evidence,
+    *,
+    terms: set[str],
+    coverage: Callable[[str], list[str]] | None = None,
+) -> Verdict:
+    """Judge ``text`` as the final answer to ``question`` given the evidence gathered."""
+    verdict = Verdict()
+    if not text.strip():
+        verdict.problems.append("the answer is empty: write the answer in plain sentences")
+        return verdict
+    if looks_like_tool_call(text):
+        verdict.problems.append(
+            "the answer is a tool call written as text: call the tool through the tool-calling "
+            "interface, or write the answer in plain sentences"
+        )
+        return verdict
+    verdict.report = grounding.check(text, evidence, question)
+    if not verdict.report.ok:
+        verdict.problems.append(f"your answer cannot be shown: {verdict.report.feedback()}")
+    if is_decline(text) and not grounding.claims(text):  # figures given: a partial answer
+        if had_data(evidence):
+            verdict.problems.append(
+                "the tools returned data for this question: answer from those results instead "
+                "of declining, or say precisely which figure is missing"
+            )
+        else:
+            verdict.decline = True
+        return verdict
+    if coverage is not None:
+        verdict.problems.extend(coverage(text))
+    if not on_topic(text, terms):
+        verdict.problems.append(
+            "the answer does not mention what was asked about ("
+            + ", ".join(sorted(terms)[:8])
+            + "): answer the question asked"
+        )
+    return verdict
