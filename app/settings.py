@@ -23,6 +23,13 @@ class Settings(BaseSettings):
         Path(".sightline"),
         description="Data directory: warehouse, vector index, answer trail, users, models.",
     )
+    allow_shared_home: bool = Field(
+        False,
+        description="Start even when the data directory is readable, writable or enterable by "
+        "group or others, or owned by another account (normally refused: it holds private "
+        "documents, the trail and password hashes). Only for a deployment that controls access "
+        "to the volume itself; see docs/security.md.",
+    )
     user: str = Field(
         "analyst",
         description="User that CLI commands act for when --user is not given.",
