@@ -294,7 +294,7 @@ P: dict[str, list[str]] = {
     "fundamental": [
         "What was {t}'s {item} in {fy}?",
         "{t} {item}, {fy}?",
-        "How much {item} did {t} report for {fy}?",
+        "What figure did {t} report for {item} in {fy}?",
         "Pull {t}'s {item} for {fy}.",
         "What did {t} report as {item} in {fy}?",
     ],
@@ -367,11 +367,11 @@ P: dict[str, list[str]] = {
     ],
     "loans_stat:default_rate:purpose": [
         "What was the default rate for loans taken out for {purpose}?",
-        "Among {purpose} loans, what share defaulted?",
+        "Among loans for {purpose}, what share defaulted?",
     ],
     "loans_stat:count:purpose": [
         "How many loans in the book are for {purpose}?",
-        "Number of {purpose} loans in the loan data?",
+        "Number of loans taken out for {purpose} in the loan data?",
     ],
     "loans_stat:mean_amount": [
         "What is the average credit amount across all loans?",

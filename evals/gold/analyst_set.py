@@ -426,7 +426,7 @@ def _fundamentals(b: Builder) -> None:
 
     b.repeat(4, merton)
     purposes = {"car (new)": "new cars", "car (used)": "used cars", "education": "education",
-                "business": "business purposes", "radio/television": "radios and TVs"}  # fmt: skip
+                "business": "business purposes", "radio/television": "a radio or TV"}  # fmt: skip
 
     def loans() -> bool:
         stat = b.rng.choice(["default_rate", "default_rate:purpose", "count:purpose",

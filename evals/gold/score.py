@@ -111,7 +111,16 @@ def summarize(scores: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _all_ok(s: dict[str, Any]) -> bool:
-    keys = ("declined_ok", "grounded", "tool_ok", "numbers_ok", "citation_ok", "contains_ok")
+    # llm_ok: set False by the eval harness for an LLM run's `degraded` answer (an LLM miss).
+    keys = (
+        "declined_ok",
+        "grounded",
+        "tool_ok",
+        "numbers_ok",
+        "citation_ok",
+        "contains_ok",
+        "llm_ok",
+    )
     return all(s.get(k, True) for k in keys)
 
 

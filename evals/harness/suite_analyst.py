@@ -75,7 +75,7 @@ def _legacy(ctx: EvalContext, rt: Any, answer_fn: Any, build: Any, score: Any) -
     scores: list[dict[str, Any]] = []
     records: list[dict[str, Any]] = []
     latencies: list[float] = []
-    choice_hits, choice_total, precisions = 0, 0, []
+    choice_hits, choice_total, precisions, degraded = 0, 0, [], 0
     for i, item in enumerate(gold, start=1):
         user = rt.user(item.get("user", "analyst"))  # restricted-ticker items: private side
         history = [
@@ -96,6 +96,9 @@ def _legacy(ctx: EvalContext, rt: Any, answer_fn: Any, build: Any, score: Any) -
             precisions.append(sum(d == expected["citation_doc"] for d in docs) / len(docs))
         s["question"] = item["question"]
         s["answer"] = str(record.get("answer", ""))[:400]
+        if _llm_run(ctx) and record.get("status") == "degraded":
+            s["llm_ok"] = False  # the offline fallback answered: an LLM miss, however good
+            degraded += 1
         s["passed"] = score._all_ok(s)
         scores.append(s)
         ctx.say(f"  analyst {i}/{len(gold)}: {'ok' if s['passed'] else 'miss'} ({item['intent']})")
@@ -106,6 +109,8 @@ def _legacy(ctx: EvalContext, rt: Any, answer_fn: Any, build: Any, score: Any) -
         **summary,
         "citation_precision": mean(precisions),
     }
+    if _llm_run(ctx):
+        metrics["gold_degraded_rate"] = rate(degraded, len(gold))
     cost_metrics, charts = cost_charts(
         records, latencies, ctx.options.get("price_per_mtok", (0.0, 0.0))
     )
@@ -125,7 +130,7 @@ def _generalization(
     limit = ctx.options.get("analyst_limit")
     if limit:
         items = [i for s in splits for i in [x for x in items if x["split"] == s][: int(limit)]]
-    llm_run = ctx.llm not in ("offline", "") and not ctx.llm.startswith("offline")
+    llm_run = _llm_run(ctx)
     cases: list[dict[str, Any]] = []
     latencies: list[float] = []
     for n, item in enumerate(items, start=1):
@@ -143,6 +148,11 @@ def _generalization(
     result.charts.setdefault("per_intent", {}).update(charts["per_intent"])
     result.charts.setdefault("latency_ms", []).extend(latencies)
     result.charts["splits"] = charts["splits"]
+
+
+def _llm_run(ctx: EvalContext) -> bool:
+    """Scoring an LLM backend (not the offline planner): ``degraded`` is then an LLM miss."""
+    return bool(ctx.llm) and not ctx.llm.startswith("offline")
 
 
 def split_metrics(

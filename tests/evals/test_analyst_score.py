@@ -218,3 +218,27 @@ def test_the_locked_split_is_not_read_by_the_planner_or_its_tests() -> None:
         if "locked.jsonl" in p.read_text(encoding="utf-8", errors="ignore")
     ]
     assert readers == []
+
+
+def test_the_report_shows_outcomes_tokens_and_seconds_per_split() -> None:
+    from evals.harness.model import Run, SuiteResult
+    from evals.harness.report import render_report
+
+    tokens = {"tokens": {"prompt": 2900, "completion": 80}}
+    cases = [
+        _case("dev", VOL, _record("degraded", "31.2%", **tokens), llm=True),
+        _case(
+            "locked", NO, _record("answered", "<b>Apple</b> closed at 129.93.", **tokens), llm=True
+        ),  # fmt: skip
+    ]
+    metrics, charts = split_metrics(cases, ("dev", "locked"), llm_run=True)
+    result = SuiteResult(metrics=metrics, cases=cases, charts=charts)
+    run = Run("r1", "t0", "t1", "openai:m", "m", "/home", {"code": "abc"}, {"analyst": result})
+    html = render_report(run)
+    assert "Outcomes per split" in html
+    for column in ("wrong_answer_rate", "degraded_rate", "mean_prompt_tokens",
+                   "mean_completion_tokens", "seconds_per_question"):  # fmt: skip
+        assert f"<th>{column}</th>" in html, column
+    assert html.count("<td>2900</td>") >= 2  # mean prompt tokens of each split
+    assert "<b>Apple" not in html  # answers under test are escaped
+    assert metrics["locked_wrong_answers"] == 1 and metrics["dev_degraded_rate"] == 1.0
