@@ -11,17 +11,8 @@ import hashlib
 from dataclasses import dataclass
 from functools import cached_property
 
-from features.expressions import (
-    Col,
-    Ewma,
-    Lag,
-    Node,
-    Rolling,
-    RollingBeta,
-    absolute,
-    ln,
-    sqrt,
-)
+from features.expressions import Col, Ewma, Lag, Node, absolute, ln, sqrt
+from features.rolling import Rolling, RollingBeta
 from ingestion.errors import NotFoundError
 
 MARKET_TICKER = "^GSPC"  # beta is measured against the S&P 500 index

@@ -45,7 +45,7 @@ ENGINES: dict[str, type[BatchEngine]] = {
     "sql": SqlEngine,
     "spark": SparkEngine,
 }
-DEFAULT_ENGINE = "sql"
+DEFAULT_ENGINE = "arrays"
 
 
 def engine_for(name: str, **options: str | None) -> BatchEngine:

@@ -1,20 +1,14 @@
-"""The "arrays" batch engine: the streaming path's numpy kernels run over whole sorted histories.
+"""The "arrays" batch engine: compiled window kernels over whole sorted histories.
 
-The SQL engine (``features.engines.sql``) spends ~7 ns per row per computed column in DuckDB's
-single-threaded window chain. This engine reads each source from DuckDB once, as columnar arrays
-sorted by (entity, ts), and evaluates every feature with the same ``Node.evaluate`` code the
-streaming engine uses (``features.expressions``): no feature is written twice.
-
-Layout: the histories are cut along time into chunks of ``BLOCK_WIDTH`` observations; chunk
-``c`` is one time-major block holding observations ``c*W .. c*W + W - 1`` of *every* entity that
-has them (column j = one entity, padding past its last observation). The evaluator keeps each
-node's state between chunks exactly as the streaming engine does between micro-batches, so the
-values are the streaming engine's values (the parity test proves those equal the SQL to 1e-9).
-The block width is the streaming engine's ``BLOCK_WIDTH``, which bounds the cumulative-sum
-rounding of the window kernels the same way.
+This engine reads each source from DuckDB once, as columnar arrays sorted by (entity, ts), and
+evaluates every feature over whole entity histories with ``Node.over_history``: elementwise
+nodes are numpy expressions over the flat columns, window nodes one compiled pass per entity
+(``features.kernels``, numba), with the SQL engine's semantics. Entities are taken in groups of
+about ``GROUP_ROWS`` rows (a group's columns stay cache-sized) and the groups run on as many
+threads as DuckDB may use (the kernels and numpy release the GIL).
 
 Memory: the sorted inputs stay in memory (8 bytes per row and input column, plus the
-timestamps); values leave one chunk at a time, so the output is never held whole.
+timestamps); values leave one group at a time, so the output is never held whole.
 """
 
 from __future__ import annotations
@@ -26,56 +20,12 @@ from typing import TYPE_CHECKING
 
 from features.definitions import FeatureDefinition
 from features.sources import ORDER_ERROR, STAGED, base_query, entity_query
-from features.state import BLOCK_WIDTH
 from ingestion.errors import InputError
 
 if TYPE_CHECKING:
     import duckdb
     import numpy as np
     import pyarrow as pa
-
-
-class HistoryEvaluator:
-    """The ``Evaluator`` protocol over one time chunk of every entity's sorted history."""
-
-    def __init__(self, entities: int) -> None:
-        self.entities = entities
-        self.arrays: dict[str, np.ndarray] = {}
-        self._inputs: dict[str, np.ndarray] = {}
-        self._rows: np.ndarray | None = None
-        self._lengths: np.ndarray | None = None
-        self._width = 1
-
-    def load(self, rows: np.ndarray, lengths: np.ndarray, inputs: dict[str, np.ndarray]) -> None:
-        """Make ``inputs`` (width, len(rows)) the current block."""
-        self._rows, self._lengths, self._inputs = rows, lengths, inputs
-        self._width = int(lengths.max())
-
-    def column(self, name: str) -> np.ndarray:
-        """Input column ``name`` of the block, (width, entities)."""
-        return self._inputs[name]
-
-    def state(self, key: str, shape: tuple[int, ...], fill: float) -> np.ndarray:
-        """State array of a node for every entity, created on first use."""
-        import numpy as np
-
-        if key not in self.arrays:
-            self.arrays[key] = np.full((self.entities, *shape), fill)
-        return self.arrays[key]
-
-    def rows(self) -> np.ndarray:
-        """Entity indices of the block's columns."""
-        assert self._rows is not None
-        return self._rows
-
-    def lengths(self) -> np.ndarray:
-        """Observations of each entity in the block."""
-        assert self._lengths is not None
-        return self._lengths
-
-    def width(self) -> int:
-        """Observations per entity the block has room for."""
-        return self._width
 
 
 @dataclass
@@ -107,9 +57,9 @@ class SortedSource:
 
 DAY_US = 86_400_000_000
 READ_BATCH = 1 << 17
-# Entities per block: a block's temporaries ((window + width) x entities doubles, a few dozen
-# per block) stay cache-sized instead of streaming through memory.
-ENTITY_GROUP = 256  # rows per Arrow batch streamed out of DuckDB
+# Rows per entity group: each column of a group (inputs, a few dozen intermediates) is ~2 MB,
+# so a group's temporaries stay in cache instead of streaming through memory.
+GROUP_ROWS = 1 << 18
 
 
 def read_source(
@@ -209,124 +159,73 @@ class Block:
 def evaluate_blocks(
     definitions: list[FeatureDefinition],
     src: SortedSource,
-    width: int | None = None,
-    group: int | None = None,
+    group_rows: int | None = None,
     threads: int = 1,
 ) -> Iterator[Block]:
-    """Evaluate every definition over the whole histories, one block at a time.
+    """Evaluate every definition over the whole histories, one group of entities at a time.
 
-    Entities are taken ``group`` at a time (default ``ENTITY_GROUP``), each group through all
-    its time chunks of ``width`` observations (default the streaming ``BLOCK_WIDTH``). Groups
-    are independent: with ``threads`` > 1 they run on that many threads (numpy releases the
-    GIL inside its kernels) and blocks come out in completion order.
+    A group is consecutive entities holding about ``group_rows`` rows (default ``GROUP_ROWS``;
+    at least one entity). Groups are independent: with ``threads`` > 1 they run on that many
+    threads and blocks come out in completion order.
     """
     import numpy as np
 
-    width = width or BLOCK_WIDTH
-    group = group or ENTITY_GROUP
-    n = len(src.lengths)
-    groups = [np.arange(a, min(a + group, n)) for a in range(0, n, group)]
+    budget = group_rows or GROUP_ROWS
+    groups, first, rows = [], 0, 0
+    for k, n in enumerate(src.lengths.tolist()):
+        rows += n
+        if rows >= budget:
+            groups.append(np.arange(first, k + 1))
+            first, rows = k + 1, 0
+    if first < len(src.lengths):
+        groups.append(np.arange(first, len(src.lengths)))
     if threads <= 1 or len(groups) <= 1:
         for ids in groups:
-            yield from _group_blocks(definitions, src, ids, width)
+            yield _group_block(definitions, src, ids)
         return
-    yield from _threaded(definitions, src, groups, width, threads)
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(threads) as pool:
+        pending = [pool.submit(_group_block, definitions, src, ids) for ids in groups[:threads]]
+        for ids in groups[threads:]:  # at most ``threads`` groups in flight (memory)
+            yield pending.pop(0).result()
+            pending.append(pool.submit(_group_block, definitions, src, ids))
+        for future in pending:
+            yield future.result()
 
 
-def _threaded(
-    definitions: list[FeatureDefinition],
-    src: SortedSource,
-    groups: list[np.ndarray],
-    width: int,
-    threads: int,
-) -> Iterator[Block]:
-    """``_group_blocks`` of every group on ``threads`` threads; a bounded queue of blocks."""
-    import queue
-    import threading
+@dataclass
+class GroupHistory:
+    """The ``History`` (``features.kernels``) of consecutive entities of a ``SortedSource``."""
 
-    todo: queue.Queue[np.ndarray] = queue.Queue()
-    for ids in groups:
-        todo.put(ids)
-    done: queue.Queue[Block | BaseException | None] = queue.Queue(maxsize=2 * threads)
-    stop = threading.Event()
+    src: SortedSource
+    lo: int  # first row of the group in the source
+    hi: int
+    starts: np.ndarray
+    ends: np.ndarray
 
-    def work() -> None:
-        try:
-            while not stop.is_set():
-                try:
-                    ids = todo.get_nowait()
-                except queue.Empty:
-                    break
-                for block in _group_blocks(definitions, src, ids, width):
-                    if stop.is_set():
-                        break
-                    done.put(block)
-        except BaseException as exc:  # noqa: BLE001 (re-raised in the consumer)
-            done.put(exc)
-        finally:
-            done.put(None)
+    def column(self, name: str) -> np.ndarray:
+        """Input column ``name`` for the group's rows (a view, no copy)."""
+        return self.src.inputs[name][self.lo : self.hi]
 
-    workers = [threading.Thread(target=work, daemon=True) for _ in range(threads)]
-    for t in workers:
-        t.start()
-    running = len(workers)
-    try:
-        while running:
-            item = done.get()
-            if item is None:
-                running -= 1
-            elif isinstance(item, BaseException):
-                raise item
-            else:
-                yield item
-    finally:
-        stop.set()
-        while any(t.is_alive() for t in workers):  # unblock workers waiting on a full queue
-            try:
-                done.get(timeout=0.05)
-            except queue.Empty:
-                pass
-        for t in workers:
-            t.join()
+    def size(self) -> int:
+        """Rows in the group."""
+        return self.hi - self.lo
 
 
-def _group_blocks(
-    definitions: list[FeatureDefinition], src: SortedSource, ids: np.ndarray, width: int
-) -> Iterator[Block]:
-    """The blocks of entities ``ids``, oldest chunk first, with one evaluator's state."""
+def _group_block(definitions: list[FeatureDefinition], src: SortedSource, ids: np.ndarray) -> Block:
+    """Every definition over the whole histories of entities ``ids`` (consecutive)."""
     import numpy as np
 
-    ev = HistoryEvaluator(len(ids))
-    longest = int(src.lengths[ids].max())
-    for lo in range(0, longest, width):
-        rows = np.flatnonzero(src.lengths[ids] > lo)  # local to the group
-        lengths = np.minimum(src.lengths[ids[rows]] - lo, width)
-        w = int(lengths.max())
-        offsets = np.arange(w)[:, None]
-        mask = offsets < lengths
-        full = bool(mask.all())
-        where = src.starts[ids[rows]] + lo + offsets  # (w, n): the row of each cell
-        if not full:
-            where = np.where(mask, where, 0)
-        inputs = {}
-        for name, column in src.inputs.items():
-            block = column[where]
-            if not full:
-                block[~mask] = np.nan
-            inputs[name] = block
-        ev.load(rows, lengths, inputs)
-        memo: dict[str, np.ndarray] = {}
-        values = []
-        with np.errstate(all="ignore"):  # inf/NaN become missing values (see Evaluator)
-            for d in definitions:
-                v = d.expr.evaluate(ev, memo)
-                values.append(v.ravel() if full else v[mask])
-        entity = np.broadcast_to(ids[rows], (w, len(rows)))
-        yield Block(
-            where.ravel() if full else where[mask],
-            entity.ravel() if full else entity[mask],
-            values,
-        )
+    lo = int(src.starts[ids[0]])
+    hi = int(src.starts[ids[-1]] + src.lengths[ids[-1]])
+    starts = (src.starts[ids] - lo).astype(np.int64)
+    history = GroupHistory(src, lo, hi, starts, starts + src.lengths[ids])
+    memo: dict[str, np.ndarray] = {}
+    with np.errstate(all="ignore"):  # inf/NaN become missing values, as in the SQL
+        values = [d.expr.over_history(history, memo) for d in definitions]
+    entity = np.repeat(ids.astype(np.int32), src.lengths[ids])
+    return Block(np.arange(lo, hi), entity, values)
 
 
 def _threads(con: duckdb.DuckDBPyConnection) -> int:
@@ -405,7 +304,7 @@ def write_wide_parquet(
     source: str,
     definitions: list[FeatureDefinition],
     out: str,
-    width: int | None = None,
+    group_rows: int | None = None,
 ) -> int:
     """Write (entity, ts, one column per feature; missing = NULL) to Parquet; return rows.
 
@@ -417,7 +316,7 @@ def write_wide_parquet(
     writer = None
     rows = 0
     try:
-        for block in evaluate_blocks(definitions, src, width, threads=_threads(con)):
+        for block in evaluate_blocks(definitions, src, group_rows, threads=_threads(con)):
             table = _wide(src, definitions, block)
             if writer is None:
                 # Dictionary pages for the entity only: trying them on every float column cost

@@ -28,9 +28,8 @@ from features.expressions import (
     Func,
     Lag,
     Node,
-    Rolling,
-    RollingBeta,
 )
+from features.rolling import Rolling, RollingBeta
 from features.sources import ORDER_ERROR
 
 REL, ABS = 1e-9, 1e-12
