@@ -1,8 +1,9 @@
 """The CI gate (run by `make test`): the offline suites on the demo data meet evals/thresholds.json.
 
 One eval run over a private copy of the session's demo data dir scores analyst (issue 7's gold
-set), sql and security; retrieval runs apart on the first FinanceBench filings when
-../shared/data is present (skipped with a message otherwise). A miss names the suite, metric,
+set and issue 14's generalization set, dev and locked splits), sql and security; retrieval runs
+apart on the first FinanceBench filings when ../shared/data is present (skipped with a message
+otherwise). A miss names the suite, metric,
 value and threshold. These runs take minutes on two cores, hence the longer timeouts.
 """
 
@@ -64,6 +65,18 @@ def test_every_offline_suite_measured_something(gate_run: Run, suite: str) -> No
     assert result.status == "ok", result.message
     assert "unavailable" not in result.message, result.message
     assert all(result.metrics.get(m) is not None for m in load_thresholds()[suite])
+
+
+@pytest.mark.slow
+def test_analyst_suite_scores_both_splits_of_the_generalization_set(gate_run: Run) -> None:
+    analyst = gate_run.suites["analyst"]
+    for split, least in (("dev", 100), ("locked", 100)):
+        assert analyst.metrics[f"{split}_questions"] >= least, split
+        for name in ("accuracy", "wrong_answer_rate", "miss_rate", "interpretation_coverage"):
+            assert f"{split}_{name}" in analyst.metrics, (split, name)
+    assert analyst.metrics["gold_drift"] == 0  # gold recomputed on the demo == the files
+    outcomes = {c["outcome"] for c in analyst.cases if "outcome" in c}
+    assert outcomes <= {"right", "wrong_answer", "miss", "error"}  # no degraded offline
 
 
 @pytest.mark.slow
