@@ -24,9 +24,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
-    SerializerFunctionWrapHandler,
     ValidationError,
-    model_serializer,
     model_validator,
 )
 
@@ -209,14 +207,7 @@ class FeatureUse(_Part):
     version: str
     as_of: Annotated[str, _plain("feature_values.as_of")]
     value: Annotated[Any, _plain("feature_values.value")] = None
-    sequence: int | None = Field(default=None, ge=0)
-
-    @model_serializer(mode="wrap")
-    def _without_missing_sequence(self, handler: SerializerFunctionWrapHandler) -> Any:
-        data = handler(self)
-        if isinstance(data, dict) and data.get("sequence") is None:
-            data.pop("sequence", None)
-        return data
+    sequence: int | None = Field(default=None, ge=0, exclude_if=lambda value: value is None)
 
 
 class Versions(BaseModel):
