@@ -1,4 +1,4 @@
-"""The overnight batch on the demo: lineage, identical reruns, failures, reconciliation, equality."""
+"""The overnight batch on the demo: lineage, identical reruns, failures, reconciliation."""
 
 from __future__ import annotations
 
