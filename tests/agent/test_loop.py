@@ -144,12 +144,32 @@ def test_answer_is_withheld_when_the_trail_cannot_be_written(agent_rt) -> None: 
     assert result.tool_calls == [] and result.citations == []
 
 
-def test_streamed_text_equals_the_answer(agent_rt) -> None:  # noqa: ANN001
-    pieces: list[str] = []
-    result = answer(
-        agent_rt, "What is the probability of default of KO?", "analyst", on_text=pieces.append
-    )
-    assert "".join(pieces) == result.answer
+def test_streamed_pieces_are_the_servers_deltas_shown_only_once_recorded(agent_rt) -> None:  # noqa: ANN001
+    """on_text gets the server's own stream deltas, in order, after the trail append.
+
+    Not pieces cut from the finished answer: the in-test server streams 7-character deltas, so
+    a build that re-cut the final text (by words) fails the first assertion.
+    """
+    from app.trail.store import TrailQuery
+
+    vol = jpm_vol(agent_rt)
+    final = f"JPM's 20-day realized volatility was {vol * 100:.2f}% on 2020-03-16."
+    shown: list[str] = []
+    recorded: list[bool] = []
+
+    def on_text(piece: str) -> None:
+        newest = agent_rt.trail.read(TrailQuery(kind="answer", limit=1, newest_first=True))
+        recorded.append(bool(newest) and newest[0].record["answer"] == final)
+        shown.append(piece)
+
+    with srv.ChatServer() as server:
+        server.enqueue(srv.tools(("get_features", json.dumps(JPM_VOL))), srv.text(final))
+        model = OpenAICompatibleChatModel("m", base_url=server.base_url, stream=True)
+        result = answer(agent_rt, "JPM 20-day vol on 2020-03-16?", "analyst", llm=model,
+                        on_text=on_text)  # fmt: skip
+    assert result.status == "answered" and result.answer == final
+    assert shown == [final[i : i + 7] for i in range(0, len(final), 7)]
+    assert all(recorded), "a piece was shown before its answer was on record (SECURITY.md 4)"
 
 
 def test_passages_reach_the_model_as_delimited_data_and_citations_resolve(agent_rt) -> None:  # noqa: ANN001
