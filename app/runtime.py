@@ -15,11 +15,12 @@ from features.schema import MIGRATIONS as FEATURE_MIGRATIONS
 from ingestion.schemas import MIGRATIONS as TABLE_MIGRATIONS
 from ingestion.warehouse import Migration, Warehouse
 from tools.batch_store import MIGRATIONS as BATCH_MIGRATIONS
+from tools.drift import MIGRATIONS as MONITOR_MIGRATIONS
 
 
 def warehouse_migrations() -> tuple[Migration, ...]:
     """Every package's warehouse migrations, in order (tables first, then derived data)."""
-    return (*TABLE_MIGRATIONS, *FEATURE_MIGRATIONS, *BATCH_MIGRATIONS)
+    return (*TABLE_MIGRATIONS, *FEATURE_MIGRATIONS, *BATCH_MIGRATIONS, *MONITOR_MIGRATIONS)
 
 
 @dataclass
