@@ -84,14 +84,18 @@ def tickers_named(text: str, universe: Sequence[str]) -> list[str]:
     return ordered
 
 
-def content_right(gold: dict[str, Any], record: dict[str, Any]) -> bool:
-    """Does the shown text carry the gold answer (number, tickers or phrases)?"""
+def content_right(gold: dict[str, Any], record: dict[str, Any], barred: Sequence[str] = ()) -> bool:
+    """Does the shown text carry the gold answer (number, tickers or phrases)?
+
+    For rankings the tickers the asker may not see (``barred``) are not counted as named: an
+    answer may say it left them out.
+    """
     text = str(record.get("answer") or "")
     kind = gold.get("answer")
     if kind == "number":
         ok = number_matches(gold, text)
     elif kind == "tickers":
-        universe = [t for t in NAMES if not t.startswith("^")]
+        universe = [t for t in NAMES if not t.startswith("^") and t not in barred]
         named = tickers_named(text, universe)
         ok = set(named[: len(gold["tickers"])]) == set(gold["tickers"])
     else:
@@ -103,14 +107,16 @@ def content_right(gold: dict[str, Any], record: dict[str, Any]) -> bool:
 def score(item: dict[str, Any], record: dict[str, Any], *, llm_run: bool) -> dict[str, Any]:
     """The outcome of one answer record against its item (see the module docstring)."""
     gold = item["gold"]
+    barred = tuple(item["spec"].get("barred", ()))
     status = str(record.get("status") or "error")
     wants_decline = gold.get("answer") == "decline"
     fallback_right = None
     if status == "degraded" and llm_run:
-        fallback_right = (not wants_decline) and content_right(gold, record)
+        fallback_right = (not wants_decline) and content_right(gold, record, barred)
         outcome = "degraded"
     elif status in (*SHOWN, "degraded"):
-        outcome = "wrong_answer" if wants_decline or not content_right(gold, record) else "right"
+        right = not wants_decline and content_right(gold, record, barred)
+        outcome = "right" if right else "wrong_answer"
     elif status == "refused":
         outcome = "right" if wants_decline else "miss"
     else:

@@ -116,6 +116,9 @@ def test_rankings_score_the_first_tickers_named() -> None:
     assert _outcome(gold, _record("answered", right)) == "right"
     wrong = "Top 2 by return in 1997: MSFT (+56%), then LLY (+61%)."
     assert _outcome(gold, _record("answered", wrong)) == "wrong_answer"
+    item = {**_item(gold), "spec": {"kind": "ranking", "barred": ["BBY"]}}
+    noted = _record("answered", "BBY is left out (restricted). Best: LLY, then AAPL.")
+    assert analyst_score.score(item, noted, llm_run=False)["outcome"] == "right"
 
 
 def test_interpretation_is_read_from_the_field_or_the_line() -> None:
