@@ -36,7 +36,7 @@ FLOOR = 1e-4
 MARKET_FEATURES = ("log_return_1d", "realized_vol_60d")
 
 
-def psi(expected: Sequence[float], actual: Sequence[float]) -> float:
+def psi(expected: Sequence[float] | np.ndarray, actual: Sequence[float] | np.ndarray) -> float:
     """PSI of two bin-count (or share) vectors of the same bins."""
     e = np.asarray(expected, dtype=np.float64)
     a = np.asarray(actual, dtype=np.float64)
@@ -86,9 +86,16 @@ def pd_baseline(warehouse: Warehouse, registry: ModelRegistry) -> dict[str, Any]
     """
     mv = registry.approved(credit.NAME)
     with warehouse.reader() as con:
-        rows = con.execute(
-            "SELECT payload FROM monitor_baselines WHERE model_ref = ?", [mv.ref]
-        ).fetchall()
+        known = con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'monitor_baselines'"
+        ).fetchall()[0][0]
+        rows = (
+            con.execute(
+                "SELECT payload FROM monitor_baselines WHERE model_ref = ?", [mv.ref]
+            ).fetchall()
+            if known
+            else []
+        )
         if rows:
             return dict(json.loads(rows[0][0]))
         frame = credit.loans_frame(con)

@@ -84,6 +84,9 @@ def _register() -> None:
     from app.cli.report import report
 
     cli.add_command(report)
+    from app.cli.monitor import monitor
+
+    cli.add_command(monitor)
 
 
 _register()

@@ -1,0 +1,1 @@
+"""Model and data monitoring: drift, freshness, latency, alerts (docs/monitoring.md)."""
