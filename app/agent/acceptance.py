@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from app.agent import grounding
 from app.agent.evidence import Evidence
@@ -69,8 +70,20 @@ def is_decline(text: str) -> bool:
 
 
 def had_data(evidence: Evidence) -> bool:
-    """Whether any tool call of this question returned data (not an error)."""
-    return any(not call.error for call in evidence.calls)
+    """Whether any tool call of this question returned data: not an error, not an empty list."""
+    return any(not call.error and _holds_data(call.result) for call in evidence.calls)
+
+
+def _holds_data(value: Any) -> bool:
+    if isinstance(value, bool) or value is None:
+        return False
+    if isinstance(value, int | float):
+        return True
+    if isinstance(value, dict):
+        return any(_holds_data(v) for k, v in value.items() if k not in ("as_of", "k"))
+    if isinstance(value, list):
+        return any(_holds_data(v) or isinstance(v, str) for v in value)
+    return False
 
 
 def topic_terms(question: str, names: Iterable[str] = ()) -> set[str]:
