@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from app.home import prepare_home, use_private_umask
 from app.settings import Settings
 from app.users import User, UserStore
 from features.schema import MIGRATIONS as FEATURE_MIGRATIONS
@@ -29,6 +30,12 @@ class Runtime:
 
     settings: Settings
     _cache: dict[str, object] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        # Everything this process writes under the data dir is owner-only, and a data dir that
+        # others can read is refused before anything is read from it (app.home, docs/security.md).
+        use_private_umask()
+        prepare_home(self.settings.home, allow_shared=self.settings.allow_shared_home)
 
     @cached_property
     def warehouse(self) -> Warehouse:

@@ -19,6 +19,14 @@ from app.offline import apply_offline_guards
 
 apply_offline_guards()
 
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Owner-only files, as every entry point sets (app.home): a test's data dir is 0700 too."""
+    from app.home import use_private_umask
+
+    use_private_umask()
+
+
 _real_connect = socket.socket.connect
 
 
