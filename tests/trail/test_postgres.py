@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from app.trail import TrailError, TrailQuery, canonical_json
@@ -35,7 +36,6 @@ from tests.trail.test_known_hash import (
 )
 
 pytestmark = pytest.mark.slow  # starts a PostgreSQL server (~5-10 s)
-psycopg = pytest.importorskip("psycopg", reason="psycopg is a dependency (issue 6)")
 
 
 def _pg_bin() -> Path | None:
@@ -129,6 +129,18 @@ def test_known_chain_hashes_in_postgres(pg_url, tmp_path) -> None:
     first, second = store.append(known_record()), store.append(known_review())
     assert (first.hash, second.hash) == (KNOWN_ANSWER_HASH, KNOWN_REVIEW_HASH)
     assert store.verify().ok
+
+
+def test_new_kinds_are_stored_and_filtered(pg_url, tmp_path) -> None:
+    from tests.trail.test_record import make_prediction
+
+    store = open_trail(tmp_path, pg_url)
+    store.append(make_answer(n=1))
+    p = store.append(make_prediction())
+    d = store.append(make_answer(n=2, kind="digest"))
+    assert [r.id for r in store.read(TrailQuery(kind="prediction"))] == [p.id]
+    assert [r.id for r in store.read(TrailQuery(kind="digest"))] == [d.id]
+    assert store.get(p.id).record["feature_values"][0]["sequence"] == 18231
 
 
 @pytest.mark.parametrize(
