@@ -35,6 +35,11 @@ ACTIONS: dict[str, frozenset[str]] = {
     "models.approve": frozenset({"validator"}),
     "models.retire": frozenset({"model_owner", "validator", "admin"}),
     "data.view": ALL_ROLES,
+    # Batch runs and morning reports (docs/batch.md); monitoring of models and data.
+    "reports.view": frozenset({"analyst", "compliance", "model_owner", "validator", "admin"}),
+    "reports.generate": frozenset({"analyst", "compliance", "admin"}),
+    "monitoring.view": frozenset({"model_owner", "validator", "compliance", "admin"}),
+    "monitoring.record": frozenset({"model_owner", "validator", "admin"}),
 }
 
 
@@ -54,6 +59,8 @@ PAGES: tuple[PageInfo, ...] = (
     PageInfo("trail", "Answer trail", ":material/fact_check:", "the answer trail"),
     PageInfo("models", "Models", ":material/model_training:", "the model registry"),
     PageInfo("data", "Data", ":material/table:", "warehouse tables and features"),
+    PageInfo("reports", "Reports", ":material/summarize:", "batch runs and morning reports"),
+    PageInfo("monitoring", "Monitoring", ":material/monitor_heart:", "model and data drift"),
 )
 PAGE_KEYS = tuple(p.key for p in PAGES)
 

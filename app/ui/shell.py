@@ -146,7 +146,7 @@ def _demo_users_present(rt: Runtime) -> bool:
 
 
 def _page_renderers() -> dict[str, Callable[[Runtime, User], None]]:
-    from app.ui.views import chat, data, documents, models, trail
+    from app.ui.views import chat, data, documents, models, monitoring, reports, trail
 
     return {
         "chat": chat.render,
@@ -154,6 +154,8 @@ def _page_renderers() -> dict[str, Callable[[Runtime, User], None]]:
         "trail": trail.render,
         "models": models.render,
         "data": data.render,
+        "reports": reports.render,
+        "monitoring": monitoring.render,
     }
 
 

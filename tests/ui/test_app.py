@@ -36,7 +36,9 @@ def test_analyst_sees_ask_and_data_only(app, signed_in) -> None:  # noqa: ANN001
     assert not app.exception
     assert app.session_state[SESSION_USER] == "analyst"
     nav = app.sidebar.radio(key="nav")
-    assert nav.options == [":material/chat: Ask", ":material/table: Data"]
+    assert nav.options == [
+        ":material/chat: Ask", ":material/table: Data", ":material/summarize: Reports",
+    ]  # fmt: skip
     assert "analyst" in texts(app.sidebar.markdown)
 
 
