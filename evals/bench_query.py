@@ -26,7 +26,6 @@ import argparse
 import cProfile
 import hashlib
 import io
-import json
 import os
 import pstats
 import random
@@ -78,8 +77,8 @@ def build(index: Any, chunks: int, per_doc: int, seed: int = 7) -> None:
     """Write a synthetic corpus into ``index`` (catalogue, FTS5, Chroma) with few MiniLM encodes."""
     import numpy as np
 
-    from retrieval import keywords
-    from retrieval.index import _chunk_metadata, chunk_id
+    from retrieval.catalogue import chunk_id
+    from retrieval.ingest import chunk_metadata
 
     rng = random.Random(seed)
     np_rng = np.random.default_rng(seed)
@@ -100,21 +99,20 @@ def build(index: Any, chunks: int, per_doc: int, seed: int = 7) -> None:
     sample = [c.text for _, _, _, _, items in plan[:64] for c in items[:1]]
     bases = index.embedder.embed(sample)
     at, model = "2026-01-01T00:00:00+00:00", index.embedder.version
-    with index.catalogue.connect(write=True) as con:
-        for doc_id, doc_name, groups, issuer, items in plan:
-            con.execute(
-                "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                [doc_id, doc_name, f"Synthetic {doc_name}", issuer.upper(), "2023-01-01",
-                 "10-K", json.dumps(list(groups)), ",".join(groups), "pdf", f"{doc_name}.pdf",
-                 1, per_doc // 4, per_doc, "bench", at, "active", None, "{}", model],
-            )  # fmt: skip
-            con.executemany(
-                "INSERT INTO chunks (chunk_id, doc_id, seq, page_start, page_end, section,"
-                " text, content_sha256, tokens) VALUES (?,?,?,?,?,?,?,?,?)",
-                [(chunk_id(doc_id, c.seq), doc_id, c.seq, c.page_start, c.page_end, None,
-                  c.text, c.sha256, c.tokens) for c in items],
-            )  # fmt: skip
-        keywords.index_documents(con, [doc_id for doc_id, *_ in plan])  # as ingest, in one go
+    index.catalogue.store_documents([  # the rows ingest writes, in one transaction
+        (
+            {"doc_id": doc_id, "doc_name": doc_name, "title": f"Synthetic {doc_name}",
+             "issuer": issuer.upper(), "doc_date": "2023-01-01", "doc_type": "10-K",
+             "access_groups": list(groups), "acl": ",".join(groups), "kind": "pdf",
+             "source_file": f"{doc_name}.pdf", "size_bytes": 1, "pages": per_doc // 4,
+             "chunks": per_doc, "uploaded_by": "bench", "uploaded_at": at, "status": "active",
+             "superseded_by": None, "flags": {}, "embedding_model": model},
+            [{"chunk_id": chunk_id(doc_id, c.seq), "doc_id": doc_id, "seq": c.seq,
+              "page_start": c.page_start, "page_end": c.page_end, "section": None,
+              "text": c.text, "content_sha256": c.sha256, "tokens": c.tokens} for c in items],
+        )
+        for doc_id, doc_name, groups, issuer, items in plan
+    ])  # fmt: skip
     ids: list[str] = []
     metas: list[dict[str, Any]] = []
     rows: list[int] = []
@@ -124,7 +122,7 @@ def build(index: Any, chunks: int, per_doc: int, seed: int = 7) -> None:
         for c in items:
             ids.append(chunk_id(doc_id, c.seq))
             metas.append(
-                _chunk_metadata(doc_id, doc_name, meta, ",".join(groups), "bench", at, c, model)  # type: ignore[arg-type]
+                chunk_metadata(doc_id, doc_name, meta, ",".join(groups), "bench", at, c, model)  # type: ignore[arg-type]
             )
             rows.append(d % len(bases))
     vectors = bases[rows] + np_rng.normal(0, 0.04, (len(rows), bases.shape[1])).astype(np.float32)

@@ -173,8 +173,8 @@ def ours_retriever(index: Any, single_doc: bool, k: int) -> Callable[[dict], lis
     return retrieve
 
 
-# Each ablation switches one part of our ranking off (``--ablations``): index attributes, or a
-# search-time function of retrieval.index replaced by its "off" form for the duration.
+# Each ablation switches one part of our ranking off (``--ablations``): ``index.ranking`` knobs or a
+# search-time function of retrieval.search replaced by its "off" form for the duration.
 ABLATIONS: dict[str, dict[str, Any]] = {
     "no routing": {"route_min": float("inf")},
     "no statement boosts": {"statement_weight": 0.0, "implied_weight": 0.0},
@@ -193,17 +193,18 @@ ABLATIONS: dict[str, dict[str, Any]] = {
 
 def run_ablations(index: Any, questions: Sequence[dict], k: int) -> dict[str, dict[str, Any]]:
     """recall/MRR of our index with each ablation, both settings (the index is restored after)."""
-    import retrieval.index as module
+    import retrieval.search as module
     from retrieval.query import QueryPlan
 
     out: dict[str, dict[str, Any]] = {}
+    ranking = index.ranking
     for name, changes in ABLATIONS.items():
-        saved_attrs = {a: getattr(index, a) for a in changes if hasattr(index, a)}
-        saved_funcs = {f: getattr(module, f) for f in changes if not hasattr(index, f)}
+        saved_attrs = {a: getattr(ranking, a) for a in changes if hasattr(ranking, a)}
+        saved_funcs = {f: getattr(module, f) for f in changes if not hasattr(ranking, f)}
         try:
             for key, value in changes.items():
                 if key in saved_attrs:
-                    setattr(index, key, value)
+                    setattr(ranking, key, value)
                 elif key == "understand":
                     setattr(module, key, lambda q: QueryPlan(q, q, q, ()))
                 else:
@@ -214,7 +215,7 @@ def run_ablations(index: Any, questions: Sequence[dict], k: int) -> dict[str, di
             }
         finally:
             for key, value in saved_attrs.items():
-                setattr(index, key, value)
+                setattr(ranking, key, value)
             for key, value in saved_funcs.items():
                 setattr(module, key, value)
     return out

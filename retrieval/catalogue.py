@@ -136,6 +136,10 @@ DOC_COLUMNS = (
     "kind", "source_file", "size_bytes", "pages", "chunks", "uploaded_by", "uploaded_at",
     "status", "superseded_by", "flags", "embedding_model",
 )  # fmt: skip
+CHUNK_COLUMNS = (
+    "chunk_id", "doc_id", "seq", "page_start", "page_end", "section", "text", "content_sha256",
+    "tokens",
+)  # fmt: skip
 _WORD_RE = re.compile(r"[A-Za-z0-9]+(?:[.,][0-9]+)*")
 STOPWORDS = frozenset(
     "a an and are as at be by did do does for from had has have how in is it its of on or that the "
@@ -157,6 +161,11 @@ def now() -> str:
 def acl_key(groups: Sequence[str]) -> str:
     """The canonical entitlement key for a set of access groups."""
     return ",".join(sorted(set(groups)))
+
+
+def chunk_id(doc_id: str, seq: int) -> str:
+    """Deterministic chunk id: the first 16 hex digits of the doc_id and the chunk's position."""
+    return f"{doc_id[:16]}-{seq:05d}"
 
 
 def query_terms(text: str) -> list[str]:
@@ -385,6 +394,140 @@ class Catalogue:
             }
             for r in rows
             if r["doc_id"] in docs
+        }
+
+    # -- writes ----------------------------------------------------------------------------
+    def store_document(self, document: dict[str, Any], chunks: Sequence[dict[str, Any]]) -> None:
+        """Write one document (status ``indexing``) and its chunks, replacing any earlier rows.
+
+        One transaction also writes the chunks' BM25 postings. ``document`` holds every column
+        of ``documents`` by name (``DOC_COLUMNS``; ``access_groups`` and ``flags`` as Python
+        values); each chunk holds the columns of ``CHUNK_COLUMNS``.
+        """
+        self.store_documents([(document, chunks)])
+
+    def store_documents(
+        self, batch: Sequence[tuple[dict[str, Any], Sequence[dict[str, Any]]]]
+    ) -> None:
+        """``store_document`` for many documents in one transaction (one postings rewrite)."""
+        doc_sql = (
+            f"INSERT INTO documents ({', '.join(DOC_COLUMNS)}) "
+            f"VALUES ({', '.join(':' + c for c in DOC_COLUMNS)})"
+        )
+        chunk_sql = (
+            f"INSERT INTO chunks ({', '.join(CHUNK_COLUMNS)}) "
+            f"VALUES ({', '.join(':' + c for c in CHUNK_COLUMNS)})"
+        )
+        with self.connect(write=True) as con:
+            for document, chunks in batch:
+                missing = set(DOC_COLUMNS) - set(document)
+                if missing:
+                    raise ValueError(f"document row lacks {sorted(missing)}")
+                row = {
+                    **{c: document[c] for c in DOC_COLUMNS},
+                    "access_groups": json.dumps(list(document["access_groups"])),
+                    "flags": json.dumps(document["flags"]),
+                }
+                con.execute("DELETE FROM chunks WHERE doc_id = ?", [row["doc_id"]])
+                con.execute("DELETE FROM documents WHERE doc_id = ?", [row["doc_id"]])
+                con.execute(doc_sql, row)
+                con.executemany(chunk_sql, [{c: ch[c] for c in CHUNK_COLUMNS} for ch in chunks])
+            # BM25 postings, same transaction
+            keywords.index_documents(con, [document["doc_id"] for document, _ in batch])
+
+    def publish(
+        self, doc_id: str, doc_name: str, *, actor: str, upload: dict[str, Any]
+    ) -> list[str]:
+        """Make a stored document active; earlier active versions of its name become superseded.
+
+        Logs ``supersede`` per earlier version, ``upload`` with ``upload`` as its detail and
+        ``flagged`` when the document carries flags, in one transaction.
+
+        Returns:
+            The doc_ids that were superseded.
+        """
+        with self.connect(write=True) as con:
+            old = [
+                r[0]
+                for r in con.execute(
+                    "SELECT doc_id FROM documents WHERE doc_name = ? AND status = 'active' "
+                    "AND doc_id != ?",
+                    [doc_name, doc_id],
+                )
+            ]
+            for old_id in old:
+                con.execute(
+                    "UPDATE documents SET status = 'superseded', superseded_by = ? "
+                    "WHERE doc_id = ?",
+                    [doc_id, old_id],
+                )
+                self.log(
+                    con, actor, "supersede", doc_id=old_id, doc_name=doc_name,
+                    superseded_by=doc_id,
+                )  # fmt: skip
+            con.execute(
+                "UPDATE documents SET status = 'active', superseded_by = NULL WHERE doc_id = ?",
+                [doc_id],
+            )
+            self.log(con, actor, "upload", doc_id=doc_id, doc_name=doc_name, **upload)
+            flags = json.loads(
+                con.execute("SELECT flags FROM documents WHERE doc_id = ?", [doc_id]).fetchone()[0]
+            )
+            if flags:
+                self.log(con, actor, "flagged", doc_id=doc_id, doc_name=doc_name, **flags)
+        return old
+
+    def record_quarantine(
+        self,
+        *,
+        actor: str,
+        file_name: str,
+        sha256: str,
+        size_bytes: int,
+        reason: str,
+        message: str,
+        stored_as: str,
+    ) -> None:
+        """List a rejected upload in the quarantine table and log it."""
+        with self.connect(write=True) as con:
+            con.execute(
+                "INSERT INTO quarantine (at, actor, file_name, sha256, size_bytes, reason, message,"
+                " stored_as) VALUES (?,?,?,?,?,?,?,?)",
+                [now(), actor, file_name, sha256, size_bytes, reason, message, stored_as],
+            )
+            self.log(
+                con, actor, "quarantine", doc_name=Path(file_name).stem, file=file_name,
+                sha256=sha256, reason=reason, message=message,
+            )  # fmt: skip
+
+    def mark_deleted(self, doc: dict[str, Any], *, actor: str) -> None:
+        """Drop a document's chunks (and their postings) and mark it deleted, logged."""
+        with self.connect(write=True) as con:
+            con.execute("DELETE FROM chunks WHERE doc_id = ?", [doc["doc_id"]])
+            con.execute("UPDATE documents SET status = 'deleted' WHERE doc_id = ?", [doc["doc_id"]])
+            self.log(
+                con, actor, "delete", doc_id=doc["doc_id"], doc_name=doc["doc_name"],
+                chunks=doc["chunks"], previous_status=doc["status"],
+            )  # fmt: skip
+
+    def set_access_groups(self, doc: dict[str, Any], groups: Sequence[str], *, actor: str) -> None:
+        """Change a document's access groups (and acl key), logged with before and after."""
+        with self.connect(write=True) as con:
+            con.execute(
+                "UPDATE documents SET access_groups = ?, acl = ? WHERE doc_id = ?",
+                [json.dumps(list(groups)), acl_key(groups), doc["doc_id"]],
+            )
+            self.log(
+                con, actor, "retag", doc_id=doc["doc_id"], doc_name=doc["doc_name"],
+                before=doc["access_groups"], after=list(groups),
+            )  # fmt: skip
+
+    def embedding_models(self) -> set[str]:
+        """The embedding versions of the documents search can reach (active and superseded)."""
+        return {
+            d["embedding_model"]
+            for d in self._all_documents()
+            if d["status"] in ("active", "superseded", "indexing")
         }
 
     def chunk_ids(self, doc_id: str) -> list[str]:

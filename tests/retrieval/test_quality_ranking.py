@@ -94,7 +94,7 @@ def test_the_company_a_question_names_wins_in_a_shared_store(tmp_path) -> None:
         ),
     )
     index.ingest([globex], groups=["public"], uploaded_by="researcher", title="Globex 10-K 2023")
-    index.candidates = 1  # each store-wide list keeps its top 3 (k = 1)
+    index.ranking.candidates = 1  # each store-wide list keeps its top 3 (k = 1)
     question = "What was ACM's FY2023 capex? Use the cash flow statement."  # the ticker
     (top,) = index.search(question, groups=["public"], k=1)
     assert (top.doc_name, top.page_start) == ("ACME_2023_10K", 2)
