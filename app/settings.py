@@ -80,6 +80,18 @@ class Settings(BaseSettings):
     embedding_device: str = Field(
         "auto", description="Device for the embedding model: 'auto', 'cpu' or 'cuda'."
     )
+    nats_url: str = Field(
+        "nats://127.0.0.1:4222",
+        description="NATS JetStream server for market events (`broker publish`, `features serve`).",
+    )
+    feature_snapshot_every: int = Field(
+        5000,
+        description="`features serve` snapshots (then acks) after this many events at most.",
+        gt=0,
+    )
+    feature_snapshot_interval_s: float = Field(
+        1.0, description="`features serve` snapshots at least this often while events arrive.", gt=0
+    )
     upload_max_mb: int = Field(25, description="Largest document accepted for upload, in MB.", gt=0)
     upload_max_pages: int = Field(2000, description="Most pages accepted in one document.", gt=0)
     sql_timeout_s: float = Field(
