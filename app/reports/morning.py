@@ -118,7 +118,7 @@ def _backtest(run: str, rows: list[dict[str, Any]], part: dict[str, Any]) -> lis
              "chart": Markup(svg.backtest_chart(
                  [d["date"].isoformat() for d in days], [d["pnl"] for d in days],
                  [d["var_99"] for d in days],
-                 title=f"{portfolio}: daily P&L (USD) vs VaR 99%, last {len(days)} days")),
+                 title=f"{portfolio}: daily P&L vs VaR 99% (USD), {len(days)} days, run {run}")),
              }
         )  # fmt: skip
     return out
@@ -157,7 +157,7 @@ def _pd_section(run: str, prev: str | None, con: Any) -> dict[str, Any]:
         ]  # fmt: skip
     section["chart"] = Markup(
         svg.histogram(PD_EDGES, counts, previous=prev_counts,
-                      title="Loans by PD (5% buckets); dashed: previous run")
+                      title=f"Loans by PD (5% buckets), run {run}; dashed: run {prev or '-'}")
     )  # fmt: skip
     return section
 
@@ -229,7 +229,7 @@ def _contributors(run: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             {"portfolio": portfolio,
              "chart": Markup(svg.bar_chart(
                  [r["name"] for r in top], [r["component_var_99_usd"] for r in top],
-                 title=f"{portfolio}: top contributors to VaR 99% (component, USD)")),
+                 title=f"{portfolio}: top contributors to VaR 99% (component, USD; run {run})")),
              "sectors": [{"name": r["name"],
                           "mv": num(r["market_value_usd"], run, f"{portfolio}.{r['name']}.mv"),
                           "weight": num(r["weight"], run, f"{portfolio}.{r['name']}.w", "pct"),
