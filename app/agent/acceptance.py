@@ -24,9 +24,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.agent import grounding
+from app.agent import budget, grounding
 from app.agent.evidence import Evidence
+from app.agent.result import Draft
+from app.llm.base import ChatModel, LLMUnavailable
 from app.llm.textcalls import looks_like_tool_call
+from tools.agent_tools import known_entities
+from tools.context import ToolContext
 
 # Generic refusals and "I have no data" templates small models fall back on.
 _DECLINE = re.compile(
@@ -154,3 +158,69 @@ def check(
             + "): answer the question asked"
         )
     return verdict
+
+
+# -- what the LLM path shares between its modes -----------------------------------------------
+# Intents the offline planner declines without a tool call: the LLM path declines them the same.
+RULE_DECLINES = frozenset({"refuse_secret", "refuse_code", "refuse_out_of_scope"})
+
+
+class AnswerRejected(LLMUnavailable):
+    """The model answered, but not acceptably (after one repair): the offline answer is used."""
+
+    summary = "LLM answer not accepted"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What the rules read in the question: its intent and the words an answer should use."""
+
+    intent: str
+    reason: str
+    terms: frozenset[str]
+
+
+def question_scope(
+    question: str, ctx: ToolContext, history: list[dict[str, Any]] | None = None
+) -> Scope:
+    """The question's offline intent and topic terms (tickers, company names, metric words)."""
+    from app.agent.compose import label
+    from app.agent.entities import COMPANY_NAMES, extract
+    from app.agent.intents import classify
+
+    names = known_entities(ctx)
+    e = extract(question, set(names["tickers"]), set(names["portfolios"]))
+    intent = classify(question, e, has_history=bool(history))
+    named = [*e.tickers, *e.macro, *e.items, *(label(f) for f in e.features)]
+    named += [company for company, ticker in COMPANY_NAMES.items() if ticker in e.tickers]
+    if e.portfolio:
+        named.append(e.portfolio)
+    text = question
+    if intent.name == "followup" and history:
+        text += " " + str(history[-1].get("question", ""))
+    return Scope(intent.name, intent.reason, frozenset(topic_terms(text, named)))
+
+
+def run_declined(
+    model: ChatModel,
+    question: str,
+    ctx: ToolContext,
+    evidence: Evidence,
+    history: list[dict[str, Any]] | None,
+    scope: Scope,
+) -> Draft:
+    """The planner's decline of a question the rules put out of scope (no model call)."""
+    from app.agent import planner
+
+    draft = planner.plan_and_answer(question, ctx, evidence, history)
+    draft.llm = model.name
+    draft.prompt = "offline-templates@1"
+    draft.details["declined_before_model"] = scope.reason
+    return draft
+
+
+def prompt_limit(model: ChatModel, token_budget: int) -> int:
+    """Prompt tokens one request may use: the budget, inside the model server's context."""
+    probe = getattr(model, "context_tokens", None)
+    context = probe() if callable(probe) else None
+    return budget.effective_budget(token_budget, context, int(getattr(model, "max_tokens", 0)))

@@ -8,43 +8,33 @@ the same) or write the answer. The request is kept under the token budget, itsel
 the server's context. A final text must pass ``app.agent.acceptance``; if it fails, the model
 gets one repair turn with the problems listed, then ``AnswerRejected`` (an ``LLMUnavailable``)
 sends the caller to the offline planner, which answers ``degraded`` with the reason recorded.
+A model whose ``mode`` is ``plan`` (``SIGHTLINE_LLM_MODE=plan``) goes to ``app.agent.llm_plan``.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from typing import Any
 
-from app.agent import acceptance, budget
+from app.agent import acceptance, budget, llm_plan
+from app.agent.acceptance import (
+    RULE_DECLINES,
+    AnswerRejected,
+    prompt_limit,
+    question_scope,
+    run_declined,
+)
 from app.agent.evidence import Evidence
 from app.agent.prompts import load_prompt, prompt_versions
 from app.agent.result import Draft
 from app.agent.toolbox import execute
 from app.llm import textcalls
-from app.llm.base import ChatModel, LLMUnavailable, Reply, ToolCall
-from tools.agent_tools import TOOLS, known_entities, openai_schemas
+from app.llm.base import ChatModel, Reply, ToolCall
+from tools.agent_tools import TOOLS, openai_schemas
 from tools.context import ToolContext
 
 _URL = re.compile(r"(?:https?|ftp)://\S+|www\.\S+", re.IGNORECASE)
-# Intents the offline planner declines without a tool call: the LLM path declines them the same.
-RULE_DECLINES = frozenset({"refuse_secret", "refuse_code", "refuse_out_of_scope"})
-
-
-class AnswerRejected(LLMUnavailable):
-    """The model answered, but not acceptably (after one repair): the offline answer is used."""
-
-    summary = "LLM answer not accepted"
-
-
-@dataclass(frozen=True)
-class Scope:
-    """What the rules read in the question: its intent and the words an answer should use."""
-
-    intent: str
-    reason: str
-    terms: frozenset[str]
 
 
 def history_messages(history: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
@@ -56,27 +46,6 @@ def history_messages(history: list[dict[str, Any]] | None) -> list[dict[str, Any
         if turn.get("answer"):
             out.append({"role": "assistant", "content": str(turn["answer"])})
     return out[-8:]
-
-
-def question_scope(
-    question: str, ctx: ToolContext, history: list[dict[str, Any]] | None = None
-) -> Scope:
-    """The question's offline intent and topic terms (tickers, company names, metric words)."""
-    from app.agent.compose import label
-    from app.agent.entities import COMPANY_NAMES, extract
-    from app.agent.intents import classify
-
-    names = known_entities(ctx)
-    e = extract(question, set(names["tickers"]), set(names["portfolios"]))
-    intent = classify(question, e, has_history=bool(history))
-    named = [*e.tickers, *e.macro, *e.items, *(label(f) for f in e.features)]
-    named += [company for company, ticker in COMPANY_NAMES.items() if ticker in e.tickers]
-    if e.portfolio:
-        named.append(e.portfolio)
-    text = question
-    if intent.name == "followup" and history:
-        text += " " + str(history[-1].get("question", ""))
-    return Scope(intent.name, intent.reason, frozenset(acceptance.topic_terms(text, named)))
 
 
 def run(
@@ -95,11 +64,15 @@ def run(
         LLMUnavailable: the model failed, or its answer was not accepted (``AnswerRejected``);
             the caller degrades to the offline planner.
     """
+    if getattr(model, "mode", "tools") == "plan":
+        return llm_plan.run(
+            model, question, ctx, evidence, token_budget=token_budget, history=history
+        )
     scope = question_scope(question, ctx, history)
     if scope.intent in RULE_DECLINES:
-        return _declined_by_rules(model, question, ctx, evidence, history, scope)
+        return run_declined(model, question, ctx, evidence, history, scope)
     schemas = budget.tools_for(scope.intent, openai_schemas())
-    limit = _prompt_limit(model, token_budget)
+    limit = prompt_limit(model, token_budget)
     messages: list[dict[str, Any]] = [
         {"role": "system", "content": load_prompt("system").text},
         *history_messages(history),
@@ -149,29 +122,6 @@ def run(
         repair = load_prompt("answer_repair").text.format(problems=verdict.feedback())
         messages.append({"role": "user", "content": repair})
     raise AnswerRejected("the step limit was reached before an accepted answer")
-
-
-def _declined_by_rules(
-    model: ChatModel,
-    question: str,
-    ctx: ToolContext,
-    evidence: Evidence,
-    history: list[dict[str, Any]] | None,
-    scope: Scope,
-) -> Draft:
-    from app.agent import planner
-
-    draft = planner.plan_and_answer(question, ctx, evidence, history)
-    draft.llm = model.name
-    draft.prompt = "offline-templates@1"
-    draft.details["declined_before_model"] = scope.reason
-    return draft
-
-
-def _prompt_limit(model: ChatModel, token_budget: int) -> int:
-    probe = getattr(model, "context_tokens", None)
-    context = probe() if callable(probe) else None
-    return budget.effective_budget(token_budget, context, int(getattr(model, "max_tokens", 0)))
 
 
 def _account(

@@ -21,7 +21,7 @@ def chat_model(setting: str, *, timeout_s: float = 60.0, settings: Any = None) -
     """The chat model for a ``SIGHTLINE_LLM`` value (None for ``offline``).
 
     ``settings`` (an ``app.settings.Settings``) supplies the request limits of an OpenAI-compatible
-    backend: max_tokens, streaming, retries and the server's context size.
+    backend: max_tokens, streaming, retries, the server's context size and the mode (tools or plan).
 
     Raises:
         ConfigError: an unknown backend string.
@@ -43,6 +43,7 @@ def chat_model(setting: str, *, timeout_s: float = 60.0, settings: Any = None) -
                 "stream": settings.llm_stream,
                 "retries": settings.llm_retries,
                 "context_tokens": settings.llm_context_tokens,
+                "mode": settings.llm_mode,
             }
         # The entry point reads the environment once; OPENAI_* are the SDK's own conventions.
         return OpenAICompatibleChatModel(

@@ -92,10 +92,12 @@ class OpenAICompatibleChatModel:
         retries: int = 2,
         context_tokens: int = 0,
         backoff_s: float = 0.5,
+        mode: str = "tools",
     ) -> None:
         from openai import OpenAI
 
         self.model = model
+        self.mode = mode  # SIGHTLINE_LLM_MODE: 'tools' or 'plan' (app.agent.llm_plan)
         self.name = f"openai:{model}"
         self.stream = stream
         self.temperature = temperature

@@ -47,7 +47,8 @@ class ScriptedChatModel:
 
     name = "scripted"
 
-    def __init__(self, replies: Sequence[Reply | str] = ()) -> None:
+    def __init__(self, replies: Sequence[Reply | str] = (), *, mode: str = "tools") -> None:
+        self.mode = mode  # 'tools' or 'plan', as SIGHTLINE_LLM_MODE selects for real backends
         self.queue: deque[Reply] = deque()
         self.requests: list[list[Message]] = []
         self.tools_sent: list[list[str]] = []  # tool names offered in each request

@@ -348,3 +348,4 @@ def test_settings_reach_the_client(monkeypatch: pytest.MonkeyPatch) -> None:
     model = chat_model(settings.llm, settings=settings)
     assert isinstance(model, OpenAICompatibleChatModel)
     assert (model.max_tokens, model.stream, model.retries, model.timeout_s) == (77, False, 5, 9)
+    assert model.mode == "tools"
