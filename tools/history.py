@@ -43,8 +43,9 @@ class PriceWindowArgs(_Args):
 
     metric: Literal[
         "price", "return", "max_drawdown", "volatility", "volume", "dollar_volume",
-        "correlation", "beta", "high", "low",
-    ] = Field(description="what to compute")  # fmt: skip
+        "correlation", "beta", "high", "low", "worst_day", "best_day",
+    ] = Field(description="what to compute; worst_day/best_day: the largest one-day fall/rise "
+                          "(simple return) in the window, or the whole history")  # fmt: skip
     tickers: list[str] = Field(min_length=1, max_length=30, description="e.g. ['AAPL', 'MSFT']")
     start: date | None = Field(None, description="first day of the window (YYYY-MM-DD)")
     end: date | None = Field(None, description="last day of the window, or the day asked about")
@@ -74,7 +75,8 @@ class PriceWindowArgs(_Args):
             raise ValueError("correlation needs exactly two tickers")
         if self.start and self.end and self.start > self.end:
             raise ValueError("start is after end")
-        if self.metric not in ("price",) and self.start is None and self.lookback_days is None:
+        whole_history_ok = ("price", "worst_day", "best_day", "high", "low")
+        if self.metric not in whole_history_ok and self.start is None and not self.lookback_days:
             raise ValueError(f"{self.metric} needs a window: give start and end, or lookback_days")
         return self
 
@@ -148,7 +150,7 @@ def _series(
     rows = con.execute(
         "SELECT date, adj_close, close, volume FROM prices WHERE ticker = ? AND date BETWEEN ? "
         "AND ? ORDER BY date",
-        [ticker, start, end],
+        [ticker, start or date(1, 1, 1), end],
     ).fetchall()
     return [tuple(r) for r in rows]  # type: ignore[misc]
 
@@ -168,20 +170,29 @@ def price_window(con: duckdb.DuckDBPyConnection, args: PriceWindowArgs) -> dict[
     results: list[dict[str, Any]] = []
     inputs: list[dict[str, Any]] = []
     covered: dict[str, list[str]] = {}
-    for ticker in args.tickers:
+    skipped: list[str] = []
+    for ticker in list(args.tickers):
         first, last = _coverage(con, ticker)
         covered[ticker] = [str(first), str(last)]
-        _check_inside(f"{ticker}'s price history", first, last, args.start, args.end)
-    end = args.end or min(date.fromisoformat(c[1]) for c in covered.values())
-    if args.metric == "price":
-        for ticker in args.tickers:
+        try:
+            _check_inside(f"{ticker}'s price history", first, last, args.start, args.end)
+        except OutsideData:
+            if not args.order:
+                raise
+            skipped.append(ticker)  # a ranking covers the tickers whose history spans the window
+    tickers = [t for t in args.tickers if t not in skipped]
+    if not tickers:
+        raise OutsideData("no ticker's price history covers that window")
+    end = args.end or min(date.fromisoformat(covered[t][1]) for t in tickers)
+    if args.metric == "price" and args.start is None and args.lookback_days is None:
+        for ticker in tickers:
             results.append(_price_on(con, ticker, end, inputs))
     elif args.metric == "correlation":
         results.append(_pair(con, args, end, inputs))
     else:
-        for ticker in args.tickers:
+        for ticker in tickers:
             rows = _series(con, ticker, args.start, end, args.lookback_days)
-            if len(rows) < 2:
+            if len(rows) < (2 if args.metric in _NEED_TWO else 1):
                 continue
             results.append(_one(con, ticker, rows, args, inputs))
     if not results:
@@ -201,6 +212,7 @@ def price_window(con: duckdb.DuckDBPyConnection, args: PriceWindowArgs) -> dict[
         "lookback_days": args.lookback_days,
         "coverage": covered,
         "results": results,
+        "skipped": skipped,
         "inputs": inputs,
         "method": METHODS[args.metric],
     }
@@ -216,9 +228,14 @@ METHODS = {
     "dollar_volume": "close x volume per day over the window (mean unless sum asked)",
     "correlation": "Pearson correlation of the two tickers' daily log returns on common dates",
     "beta": "OLS slope of daily log returns on the benchmark's, common dates in the window",
+    "worst_day": "largest one-day fall: adj_close / previous adj_close - 1, lowest in the window",
+    "best_day": "largest one-day rise: adj_close / previous adj_close - 1, highest in the window",
     "high": "highest adj_close in the window, with its date",
     "low": "lowest adj_close in the window, with its date",
 }
+
+
+_NEED_TWO = ("return", "max_drawdown", "volatility", "beta", "worst_day", "best_day")
 
 
 def _price_on(
@@ -290,6 +307,9 @@ def _one(
         if m == "dollar_volume":
             vol = vol * np.array([r[2] for r in rows], dtype=float)
         how = args.aggregation or "mean"
+        vol = vol[~np.isnan(vol)]  # days without a reported volume are left out, not zero
+        if not len(vol):
+            raise InsufficientData(f"no volume is stored for {ticker} in that window")
         totals = {
             "mean": vol.mean(),
             "sum": vol.sum(),
@@ -297,8 +317,25 @@ def _one(
             "min": vol.min(),
             "last": vol[-1],
         }
-        out.update(value=float(totals[how]), aggregation=how)
+        out.update(value=float(totals[how]), aggregation=how, days=len(vol))
         inputs.append(_input(ticker, f"{m} {how}", f"{days[0]}..{days[-1]}", out["value"]))
+    elif m == "price":
+        how = args.aggregation or "last"
+        totals = {
+            "mean": adj.mean(),
+            "max": adj.max(),
+            "min": adj.min(),
+            "last": adj[-1],
+            "sum": adj.sum(),
+        }
+        out.update(value=float(totals[how]), aggregation=how, date=str(days[-1]))
+        inputs.append(_input(ticker, f"adj_close {how}", f"{days[0]}..{days[-1]}", out["value"]))
+    elif m in ("worst_day", "best_day"):
+        moves = adj[1:] / adj[:-1] - 1.0
+        i = int(np.argmin(moves) if m == "worst_day" else np.argmax(moves))
+        out.update(value=float(moves[i]), date=str(days[i + 1]), previous_date=str(days[i]))
+        inputs += [_input(ticker, "adj_close", days[i], adj[i]),
+                   _input(ticker, "adj_close", days[i + 1], adj[i + 1])]  # fmt: skip
     elif m in ("high", "low"):
         i = int(np.argmax(adj) if m == "high" else np.argmin(adj))
         out.update(value=float(adj[i]), date=str(days[i]))
@@ -544,3 +581,48 @@ def fundamentals_values(con: duckdb.DuckDBPyConnection, args: FundamentalsArgs) 
         "years": years_out,
         "inputs": inputs,
     }
+
+
+# -- macro through the guarded SQL tool -----------------------------------------------------------
+def macro_window_sql(series: str, lo: date, hi: date) -> str:
+    """One guarded SELECT: the series' rows in [lo, hi] with its whole covered range on each row."""
+    import re
+
+    if not re.fullmatch(r"[a-z][a-z0-9_]{0,39}", series):
+        raise ToolInputError(f"{series!r} is not a macro series name")
+    whole = f"FROM macro WHERE series = '{series}'"
+    return (
+        f"SELECT series, date, value, unit, frequency, (SELECT min(date) {whole}) AS first_date, "
+        f"(SELECT max(date) {whole}) AS last_date, avg(value) OVER () AS period_mean, "
+        "min(value) OVER () AS period_low, max(value) OVER () AS period_high, "
+        "arg_min(date, value) OVER () AS low_date, arg_max(date, value) OVER () AS high_date, "
+        "min(date) OVER () AS period_start, max(date) OVER () AS period_end, "
+        "arg_max(value, date) OVER () AS period_last_value, "
+        f"count(*) OVER () AS period_count {whole} "
+        f"AND date BETWEEN DATE '{lo}' AND DATE '{hi}' ORDER BY date"
+    )
+
+
+def macro_range_sql(series: str) -> str:
+    """One guarded SELECT: the range and frequency a series covers (for a decline's message)."""
+    macro_window_sql(series, date(2000, 1, 1), date(2000, 1, 1))  # validates the name
+    return (
+        "SELECT series, min(date) AS first_date, max(date) AS last_date, any_value(frequency) "
+        f"AS frequency FROM macro WHERE series = '{series}' GROUP BY series"
+    )
+
+
+def observation_for_day(rows: list[dict[str, Any]], day: date) -> dict[str, Any] | None:
+    """The observation describing ``day``: its period's (monthly/quarterly) or, daily, the day's.
+
+    A daily series on a day without an observation (a holiday) gives the last one within a week
+    before, with its own date; nothing further back counts as that day's value.
+    """
+    if not rows:
+        return None
+    freq = str(rows[0]["frequency"])
+    lo, hi = _period_of(day, freq)
+    inside = [r for r in rows if lo <= date.fromisoformat(str(r["date"])) <= hi]
+    if not inside:
+        return None
+    return inside[-1]

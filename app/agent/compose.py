@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from app.agent.evidence import INJECTION_PATTERNS, Evidence
@@ -42,21 +43,30 @@ ITEM_LABELS = {
     "cash_and_equivalents": "cash and cash equivalents",
     "revenue": "revenue",
 }
-UNITS = {
-    "log_return_1d": "log return",
-    "realized_vol_20d": "annualized fraction",
-    "realized_vol_60d": "annualized fraction",
-    "ewma_vol": "annualized fraction",
-    "max_drawdown_252d": "fraction",
-    "beta_252d": "ratio",
-    "amihud_illiquidity_20d": "|return| per USD million",
-    "adv_usd_20d": "USD",
-    "quoted_spread_bps": "bps",
-    "quoted_depth": "shares",
-    "leverage": "ratio",
-    "credit_spread_baa_aaa": "percentage points",
-    "term_spread": "percentage points",
-}
+
+
+class _DefinitionUnits(Mapping[str, str]):
+    """Feature -> unit, read from ``features.definitions`` (the one place units are declared)."""
+
+    def _table(self) -> dict[str, str]:
+        if not _UNIT_TABLE:
+            from features.definitions import all_features
+
+            _UNIT_TABLE.update({d.name: d.unit for d in all_features()})
+        return _UNIT_TABLE
+
+    def __getitem__(self, name: str) -> str:
+        return self._table()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._table())
+
+    def __len__(self) -> int:
+        return len(self._table())
+
+
+_UNIT_TABLE: dict[str, str] = {}
+UNITS: Mapping[str, str] = _DefinitionUnits()
 
 
 def label(feature: str) -> str:
@@ -81,6 +91,8 @@ def fmt(value: Any, kind: str = "number") -> str:
         return f"{pct:.1e}%"
     if kind in ("log return", "pct2"):
         return f"{v * 100:.2f}%"
+    if kind == "price":
+        return f"{v:,.2f}"
     if kind in ("ratio", "score"):
         return f"{v:.2f}"
     if kind == "percentage points":
@@ -124,14 +136,41 @@ def bar_chart(title: str, rows: list[tuple[str, float]], y_title: str) -> dict[s
     }
 
 
-_SENTENCE = re.compile(
-    r"(?<!\bU\.S\.)(?<!\bInc\.)(?<!\bCo\.)(?<!\bNo\.)(?<!\bvs\.)(?<=[.!?])\s+(?=[A-Z(\"'])"
-)
 _STOP = frozenset(
     "the a an of to in on and or for what which who how does did do is are was were say says "
     "about from with by its it their this that as at be has have had any according filing "
     "report 10-k 10k 10-q document documents note tell me please".split()
 )
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of ``text``, by llama-index-core's sentence splitting over NLTK punkt.
+
+    llama-index-core's ``split_by_sentence_tokenizer_internal`` cuts at the spans of a punkt
+    tokenizer; ours knows filing abbreviations (Inc., U.S., No.) so they do not end a sentence.
+    Nothing is downloaded: punkt needs no data when its parameters are given.
+    """
+    from llama_index.core.node_parser.text.utils import split_by_sentence_tokenizer_internal
+
+    pieces = split_by_sentence_tokenizer_internal(text, _punkt())
+    return [p.strip() for p in pieces if p.strip()]
+
+
+_PUNKT: dict[str, Any] = {}
+_ABBREVIATIONS = (
+    "inc co corp ltd llc plc no nos vs e.g i.e u.s u.k mr ms mrs dr st jan feb mar apr jun jul "
+    "aug sep sept oct nov dec approx fig est"
+).split()
+
+
+def _punkt() -> Any:
+    if "tokenizer" not in _PUNKT:
+        from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
+
+        params = PunktParameters()
+        params.abbrev_types = set(_ABBREVIATIONS)
+        _PUNKT["tokenizer"] = PunktSentenceTokenizer(params)
+    return _PUNKT["tokenizer"]
 
 
 def keywords(question: str) -> list[str]:
@@ -145,7 +184,7 @@ def best_sentences(passage: dict[str, Any], words: list[str], limit: int = 2) ->
     text = " ".join(passage["text"].split())
     sentences = [
         s.strip()
-        for s in _SENTENCE.split(text)
+        for s in split_sentences(text)
         if 30 <= len(s.strip()) <= 600 and not s.strip()[0].islower()  # skip cut-off fragments
     ]
     scored = []

@@ -15,11 +15,14 @@ from typing import Any
 
 from app.agent import compose, grounding, loop, planner
 from app.agent import planner_more as _planner_more  # noqa: F401 - registers the other plans
+from app.agent.coverage import check_tool_args
 from app.agent.evidence import Evidence
+from app.agent.request import Catalog, describe, parse_question
 from app.agent.result import Answer, Draft, citations, code_version, embedding_version, to_record
 from app.agent.toolbox import context_for
 from app.llm import ChatModel, LLMUnavailable, chat_model
 from app.trail.record import new_record_id
+from tools.agent_tools import known_entities
 
 WITHHELD = (
     "The answer was withheld: it could not be written to the answer trail ({reason}). Nothing is "
@@ -176,7 +179,7 @@ def _draft(
         draft.prompt = OFFLINE_PROMPT
         return draft
     try:
-        return loop.run(
+        draft = loop.run(
             model,
             question,
             ctx,
@@ -185,6 +188,8 @@ def _draft(
             token_budget=rt.settings.token_budget,
             history=history,
         )
+        hold_to_question(question, ctx, evidence, draft)
+        return draft
     except LLMUnavailable as exc:
         # Degrade: the offline planner answers from scratch; the LLM's partial calls stay logged.
         reason = exc.message
@@ -197,6 +202,21 @@ def _draft(
         if draft.status == "answered":
             draft.status = "degraded"
         return draft
+
+
+def hold_to_question(question: str, ctx: Any, evidence: Evidence, draft: Draft) -> None:
+    """The coverage check on the LLM path: each tool call's arguments against the question.
+
+    The question is parsed with the same rules as offline; a call for another ticker, day or
+    window than the question names is a warning on the answer and ``details.coverage`` in the
+    trail. The parsed request's one-line interpretation is recorded when the LLM gave none.
+    """
+    req = parse_question(question, Catalog.from_names(known_entities(ctx)))
+    problems = [p for c in evidence.calls for p in check_tool_args(req, c.tool, c.args)]
+    draft.details.setdefault("interpretation", describe(req))
+    if problems:
+        draft.details["coverage"] = {"mismatches": problems}
+        draft.warnings.append("coverage check: " + "; ".join(dict.fromkeys(problems)))
 
 
 def _assemble(question: str, draft: Draft, evidence: Evidence, started: float) -> Answer:
@@ -221,6 +241,7 @@ def _assemble(question: str, draft: Draft, evidence: Evidence, started: float) -
         tokens={"prompt": draft.prompt_tokens, "completion": draft.completion_tokens},
         latency_ms=round((time.perf_counter() - started) * 1000, 3),
         warnings=[*evidence.warnings, *draft.warnings],
+        interpretation=draft.details.get("interpretation"),
     )
 
 

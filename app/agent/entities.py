@@ -111,8 +111,8 @@ MACRO_WORDS: list[tuple[str, str]] = [
     (r"t-?bill|treasury bill", "tbilrate"),
     (r"real interest rate", "realint"),
     (r"\bm1\b|money supply", "m1"),
-    (r"\baaa\b.{0,10}yield|yield.{0,10}\baaa\b", "aaa"),
-    (r"\bbaa\b.{0,10}yield|yield.{0,10}\bbaa\b", "baa"),
+    (r"\baaa\b.{0,25}(yield|bond|rate)|yields?.{0,10}\baaa\b", "aaa"),
+    (r"\bbaa\b.{0,25}(yield|bond|rate)|yields?.{0,10}\bbaa\b", "baa"),
     (r"real consumption|consumer spending", "realcons"),
     (r"disposable income", "realdpi"),
     (r"real investment", "realinv"),
@@ -291,7 +291,7 @@ def _confidence(low: str) -> float | None:
     return float("0." + m.group(1)) if m else None
 
 
-_WORD_NUMBERS = {"one": 1, "two": 2, "three": 3, "five": 5, "ten": 10, "twenty": 20}
+_WORD_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "ten": 10, "twenty": 20}
 
 
 def _horizon(low: str) -> int | None:
@@ -316,9 +316,16 @@ def _count(low: str) -> tuple[int | None, bool]:
     descending = not re.search(r"\b(lowest|bottom|least|smallest|worst|fewest|minimum)\b", low)
     if re.search(r"\b(lowest|least|smallest)\b.{0,30}\b(draw ?down|drawdown)", low):
         descending = False
-    m = re.search(r"\b(?:top|bottom|first)\s+(\d{1,2}|three|five|ten)\b", low) or re.search(
-        r"\b(\d{1,2}|three|five|ten)\s+(?:highest|lowest|most|least|largest|smallest|best|worst)",
-        low,
+    m = (
+        re.search(r"\b(?:top|bottom|first)\s+(\d{1,2}|two|three|four|five|ten)\b", low)
+        or re.search(
+            r"\b(\d{1,2}|two|three|four|five|ten)\s+(?:highest|lowest|most|least|largest|smallest"
+            r"|best|worst)",
+            low,
+        )
+        or re.search(
+            r"\bwhich (\d{1,2}|two|three|four|five|ten) (?:tickers|stocks|names|compan)", low
+        )
     )
     if m:
         word = m.group(1)

@@ -11,13 +11,16 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from app.agent import compose
+from app.agent import compose, coverage, executor
 from app.agent.compose import UNITS, fmt, label
+from app.agent.coverage import INTENT_CONSUMES
 from app.agent.entities import Entities, extract
 from app.agent.evidence import Evidence
+from app.agent.executor import Outcome
 from app.agent.intents import Intent, classify
+from app.agent.request import Catalog, QuestionRequest, parse_question
 from app.agent.result import Draft
-from app.agent.toolbox import execute
+from app.agent.steps import Declined, call
 from tools.agent_tools import known_entities
 from tools.context import ToolContext
 
@@ -67,8 +70,12 @@ PURPOSES = {
 }
 
 
-class Declined(Exception):
-    """The planner cannot answer; the message says why, plainly."""
+REFUSALS = frozenset({"refuse_secret", "refuse_code", "refuse_out_of_scope", "unknown_entity"})
+PERSONAL = (
+    "I can't help with personal information about people (contact details, addresses, dates of "
+    "birth and the like): Sightline holds market, fundamentals, macro, model and research data, "
+    "not personal data, and does not look it up. "
+)
 
 
 def plan_and_answer(
@@ -77,26 +84,83 @@ def plan_and_answer(
     evidence: Evidence,
     history: list[dict[str, Any]] | None = None,
 ) -> Draft:
-    """Answer ``question`` with rule-based planning and templated text."""
+    """Answer ``question`` with rule-based planning and templated text.
+
+    The question is parsed into a ``QuestionRequest``; window, period and arithmetic questions
+    run through the executor, the rest through the intent plans; either way every parsed
+    constraint must be consumed, or the answer is a decline naming the ones left over.
+    """
     names = known_entities(ctx)
+    req = parse_question(question, Catalog.from_names(names))
     e = extract(question, set(names["tickers"]), set(names["portfolios"]))
     intent = classify(question, e, has_history=bool(history))
-    details = {"intent": intent.name, "intent_reason": intent.reason, "planner": PLANNER_VERSION}
-    handler = HANDLERS.get(intent.name, _unanswerable)
+    details: dict[str, Any] = {
+        "intent": intent.name,
+        "intent_reason": intent.reason,
+        "planner": PLANNER_VERSION,
+        "request": req.model_dump(mode="json", exclude_defaults=True),
+    }
     try:
-        text, chart = handler(question, e, intent, ctx, evidence, history or [], names)
-        status = "answered"
+        outcome = _plan(req, e, intent, ctx, evidence, history or [], names, details)
+        text, chart, status = outcome.text, outcome.chart, "answered"
+        if not text.strip():
+            raise Declined("I found nothing that answers this, so I give no answer.")
+        details["interpretation"] = outcome.interpretation or _interpret(intent, req)
+        text = f"{text}\nInterpreted as: {details['interpretation']}."
     except Declined as exc:
         text, chart, status = str(exc), None, "refused"
+        details["interpretation"] = f"declined ({intent.reason})"
     return Draft(text=text, status=status, chart=chart, llm="offline", details=details)
 
 
+def _plan(
+    req: QuestionRequest,
+    e: Entities,
+    intent: Intent,
+    ctx: ToolContext,
+    ev: Evidence,
+    history: list[dict[str, Any]],
+    names: dict[str, list[str]],
+    details: dict[str, Any],
+) -> Outcome:
+    if intent.name in REFUSALS:
+        HANDLERS[intent.name](req.question, e, intent, ctx, ev, history, names)
+    if req.personal_info:
+        raise Declined(PERSONAL + SCOPE)
+    family = executor.route(req) if intent.name not in coverage.MODEL_INTENTS else None
+    if family is not None:
+        details["executor"] = family
+        outcome = executor.run_request(family, req, ctx, ev, names)
+        missing = coverage.uncovered(req, outcome.consumed)
+    else:
+        handler = HANDLERS.get(intent.name, _unanswerable)
+        text, chart = handler(req.question, e, intent, ctx, ev, history, names)
+        outcome = executor.Outcome(text, chart, set(INTENT_CONSUMES.get(intent.name, ())))
+        missing = coverage.uncovered(req, outcome.consumed, lenient=intent.name in coverage.LENIENT)
+    if missing:
+        details["uncovered"] = [c.model_dump() for c in missing]
+        raise Declined(coverage.decline_text(missing))
+    return outcome
+
+
+def _interpret(intent: Intent, req: QuestionRequest) -> str:
+    """One line a reviewer can hold against the question (intent plans)."""
+    parts = [intent.reason]
+    if req.tickers:
+        parts.append("for " + ", ".join(req.tickers))
+    if req.features and intent.name in INTENT_CONSUMES:
+        parts.append("stored feature " + ", ".join(req.features))
+    if req.window is not None:
+        parts.append(f"over {req.window.label or f'{req.window.start} to {req.window.end}'}")
+    elif req.as_of is not None:
+        parts.append(f"as of {req.as_of}")
+    elif req.fiscal_years:
+        parts.append("fiscal " + ", ".join(map(str, req.fiscal_years)))
+    return "; ".join(parts)
+
+
 def _call(ctx: ToolContext, ev: Evidence, tool: str, args: dict[str, Any]) -> dict[str, Any]:
-    result = execute(ctx, ev, tool, args)
-    if isinstance(result, dict) and "error" in result:
-        hint = f" ({result['hint']})" if result.get("hint") else ""
-        raise Declined(f"I could not answer this: {result['error']}{hint}.")
-    return result
+    return call(ctx, ev, tool, args)
 
 
 def _iso(d: date | None) -> str | None:

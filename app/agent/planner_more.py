@@ -16,6 +16,7 @@ from app.agent.intents import Intent
 from app.agent.planner import Declined, _call, register
 from tools.context import ToolContext
 
+NOT_FOUND = "Not found in the documents you may see"
 _MACRO_LABELS = {
     "vix": "the VIX",
     "wti": "WTI crude oil",
@@ -47,7 +48,8 @@ def company(ticker: str) -> str:
 def _filing_number(q: str, e: Entities, intent: Intent, ctx: ToolContext, ev: Evidence, *_: Any):  # noqa: ANN202
     ticker = e.tickers[0]
     items = ", ".join(f"'{i}'" for i in e.items)
-    years = sorted(set(e.years)) or ([e.as_of.year] if e.as_of else [])
+    every = re.search(r"\b(each|every|all|per|by) (fiscal )?years?\b|\beach year\b", q, re.I)
+    years = sorted(set(e.years)) or ([e.as_of.year] if e.as_of and not every else [])
     if e.period and not e.years:
         years = list(range(e.period[0].year, e.period[1].year + 1))
     year = years[0] if len(years) == 1 else None
@@ -56,7 +58,7 @@ def _filing_number(q: str, e: Entities, intent: Intent, ctx: ToolContext, ev: Ev
         latest = ""
     else:
         year_filter = f" AND fiscal_year = {year}" if year else ""
-        latest = " QUALIFY fiscal_year = max(fiscal_year) OVER ()"
+        latest = "" if every else " QUALIFY fiscal_year = max(fiscal_year) OVER ()"
     sql = (
         "SELECT ticker, fiscal_year, period_end, filing_date, item, value, unit, source_doc, "
         f"source_page FROM fundamentals WHERE ticker = '{ticker}' AND item IN ({items})"
@@ -129,20 +131,16 @@ def _filing_topic(q: str, e: Entities, intent: Intent, ctx: ToolContext, ev: Evi
     if not found["passages"] and e.tickers:
         # Another issuer's documents would answer a different question: say so instead.
         raise Declined(
-            f"I found no documents about {e.tickers[0]} among those you may see, so I can't "
-            "answer this from documents."
+            f"{NOT_FOUND}: no document about {e.tickers[0]} is among those you may see, so I "
+            "can't answer this from documents."
         )
     if not found["passages"]:
-        raise Declined(
-            "I found nothing on this in the documents you may see, so I can't answer it."
-        )
+        raise Declined(f"{NOT_FOUND}, so I can't answer it.")
     bullets = compose.extractive_passages(q, ev)
     words = compose.keywords(q)
     relevant = any(w in p["text"].lower() for p in ev.passages for w in words) if words else True
-    if not relevant:
-        raise Declined(
-            "The documents you may see do not address this question, so I can't answer it."
-        )
+    if not relevant or not bullets:
+        raise Declined(f"{NOT_FOUND}: the passages retrieved do not address this question.")
     return "From the documents you may see:\n" + "\n".join(bullets), None
 
 

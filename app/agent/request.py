@@ -47,6 +47,8 @@ WindowMetric = Literal[
     "beta",
     "high",
     "low",
+    "worst_day",
+    "best_day",
 ]
 Aggregation = Literal["value", "mean", "max", "min", "sum", "count", "first", "last"]
 ArithmeticOp = Literal["minus", "ratio", "change", "growth", "spread"]
@@ -138,6 +140,28 @@ class QuestionRequest(BaseModel):
         return [c for c in self.constraints if not c.understood]
 
 
+def describe(req: QuestionRequest) -> str:
+    """The request in one line a compliance reviewer can hold against the question."""
+    parts = []
+    what = req.metric or ", ".join(req.features or req.items or req.macro_series) or "the question"
+    if req.arithmetic is not None:
+        what = f"{req.arithmetic.op} of {req.arithmetic.left} and {req.arithmetic.right}"
+    parts.append(what)
+    if req.tickers:
+        parts.append("for " + ", ".join(req.tickers))
+    if req.ranking is not None:
+        parts.append(f"ranked {req.ranking.direction} first")
+    if req.window is not None:
+        parts.append(f"over {req.window.label or f'{req.window.start} to {req.window.end}'}")
+    elif req.as_of is not None:
+        parts.append(f"on {req.as_of}")
+    if req.fiscal_years:
+        parts.append("fiscal " + ", ".join(map(str, req.fiscal_years)))
+    if req.aggregation:
+        parts.append(f"({req.aggregation})")
+    return " ".join(parts)
+
+
 def request_json_schema() -> dict[str, Any]:
     """The JSON schema an LLM fills in plan mode (no regex patterns; enums for choices)."""
     return QuestionRequest.model_json_schema()
@@ -166,16 +190,34 @@ class Catalog:
 
 # -- metric words -------------------------------------------------------------------------------
 _METRICS: list[tuple[str, WindowMetric]] = [
+    (
+        r"(largest|biggest|worst|steepest|sharpest|deepest)\s+(one|1|single)?[- ]?(day|daily)\s+"
+        r"(percentage\s+)?(fall|drop|decline|loss|move down)|\bworst (trading )?day\b",
+        "worst_day",
+    ),
+    (
+        r"(largest|biggest|best|sharpest)\s+(one|1|single)?[- ]?(day|daily)\s+(percentage\s+)?"
+        r"(rise|gain|jump|increase|rally)|\bbest (trading )?day\b",
+        "best_day",
+    ),
     (r"correlat", "correlation"),
     (r"draw[- ]?down|peak[- ]to[- ]trough", "max_drawdown"),
     (r"\bbeta\b", "beta"),
     (r"dollar volume|traded value|turnover in (usd|dollars)", "dollar_volume"),
-    (r"(trading |share |daily |average )?volume\b|shares traded|shares changed hands", "volume"),
+    (
+        r"(trading |share |daily |average )?volume\b|shares traded|shares changed hands"
+        r"|shares\b.{0,25}\btraded",
+        "volume",
+    ),
     (r"\breturns?\b|\bperformance\b|\bperformed\b|\bgain(ed)?\b|\brose\b|\bfell\b", "return"),
     (r"volatil|\bvol\b|standard deviation of (daily )?returns", "volatility"),
     (r"\b(all[- ]time |52[- ]week )?(high|peak|highest (adjusted )?(close|price))\b", "high"),
     (r"\b(all[- ]time |52[- ]week )?(low|trough|lowest (adjusted )?(close|price))\b", "low"),
-    (r"\b(closing |adjusted |share |stock )?price\b|\bclose[sd]?\b|\btrading at\b", "price"),
+    (
+        r"\b(closing |adjusted |share |stock )?price\b|\bclose[sd]?\b|\btrading at\b"
+        r"|\bclosing (level|value)\b|\bclosed at\b",
+        "price",
+    ),
 ]
 # Quantities analysts ask for that the data does not hold: seen, named in the decline.
 _UNMAPPED_METRICS = re.compile(
@@ -201,7 +243,12 @@ _PERSONAL = re.compile(
 )
 _ARITHMETIC: list[tuple[str, ArithmeticOp]] = [
     (r"\bspread between\b|\bspread of\b.{0,30}\bover\b", "spread"),
-    (r"\bdifference between\b|\bminus\b|\bless\b(?= the)|\bgap between\b|\bexcess of\b", "minus"),
+    (
+        r"\bdifference between\b|\bminus\b|\bless\b(?= the)|\bgap between\b|\bexcess of\b"
+        r"|\bhow (much|far) (higher|lower|above|below|more|less)\b.{0,60}\bthan\b"
+        r"|\bpremium of\b.{0,40}\bover\b",
+        "minus",
+    ),
     (r"\bratio (of|between)\b|\bdivided by\b|\bas a (share|multiple|fraction) of\b", "ratio"),
     (r"\bgrowth\b|\bgrew\b|\bpercent(age)? change\b|\bgrowth rate\b", "growth"),
     (
@@ -229,7 +276,8 @@ _AGGREGATIONS: list[tuple[str, Aggregation]] = [
     (r"\blowest\b|\bminimum\b|\bmin\b", "min"),
 ]
 _RANK_WORDS = re.compile(
-    r"\btop\b|\bbottom\b|\brank|\bwhich (stock|ticker|name|company|compan(y|ies)|issuer)s?\b"
+    r"\btop\b|\bbottom\b|\brank|\bwhich ((\d{1,2}|two|three|four|five|ten) )?(stock|ticker|name"
+    r"|company|compan(y|ies)|issuer)s?\b"
     r"|\bbest[- ]performing\b|\bworst[- ]performing\b|\bbest\b|\bworst\b|\bmost\b|\bleast\b",
     re.I,
 )
@@ -286,12 +334,17 @@ def parse_question(text: str, catalog: Catalog) -> QuestionRequest:
     cons = req.constraints
     for t in e.tickers:
         cons.append(Constraint(kind="entity", text=t, value=t))
-    for t in e.unknown_tickers:
+    # "NASDAQ Composite": a capitalised company name already mapped is not an unknown ticker.
+    req.unknown_tickers = [
+        t for t in e.unknown_tickers
+        if t.lower() not in ent.COMPANY_NAMES and not _FISCAL.fullmatch(t)
+    ]  # fmt: skip
+    for t in req.unknown_tickers:
         cons.append(Constraint(kind="entity", text=t, understood=False))
     for s in e.macro:
         cons.append(Constraint(kind="entity", text=s, value=f"macro:{s}"))
-    _dates_into(q, low, e, req)
     _metric_into(low, req)
+    _dates_into(q, low, e, req)
     _arithmetic_into(low, req)
     _aggregation_into(low, req)
     if _PERSONAL.search(q):
@@ -341,6 +394,8 @@ def _dates_into(q: str, low: str, e: ent.Entities, req: QuestionRequest) -> None
                 Constraint(kind="date", text=", ".join(map(str, e.dates[:-1])), understood=False)
             )
     back = _LOOKBACK.search(low)
+    if back and req.metric is None and not req.features:
+        back = None  # "3-month T-bill", "12 month loan": a name, not a window
     if back and back.group(2).lower() == "day":
         n = int(back.group(1))
         stored = {"20", "60", "252", "1"}
@@ -403,6 +458,8 @@ def _metric_into(low: str, req: QuestionRequest) -> None:
     names = [f[1] for f in found]
     chosen: WindowMetric | None = None
     for preferred in (
+        "worst_day",
+        "best_day",
         "correlation",
         "max_drawdown",
         "beta",
@@ -419,7 +476,7 @@ def _metric_into(low: str, req: QuestionRequest) -> None:
     if (
         chosen == "return"
         and re.search(r"log return|daily return|1[- ]day return", low)
-        and not (req.window)
+        and not re.search(r"\b(total|cumulative|simple)\b", low)
     ):
         chosen = None  # the stored 1-day log return feature
     req.metric = chosen
@@ -456,6 +513,9 @@ def _arithmetic_into(low: str, req: QuestionRequest) -> None:
             Constraint(kind="arithmetic", text=m.group(0), value=f"{op}({left}, {right})")
         )
         return
+    if req.arithmetic is not None and req.arithmetic.left == "baa" and not req.macro_series:
+        req.macro_series = ["baa", "aaa"]
+        return
     if re.search(r"\bspread\b", low) and len(req.macro_series) >= 2:
         a, b = req.macro_series[:2]
         req.arithmetic = Arithmetic(op="spread", left=a, right=b)
@@ -464,7 +524,8 @@ def _arithmetic_into(low: str, req: QuestionRequest) -> None:
 
 def _operands(req: QuestionRequest) -> list[str]:
     if "credit_spread_baa_aaa" in req.features and not req.macro_series:
-        return ["baa", "aaa"]
+        req.macro_series = ["baa", "aaa"]  # the spread asked in words: computed from both series
+        req.features = [f for f in req.features if f != "credit_spread_baa_aaa"]
     if len(req.macro_series) >= 2:
         return req.macro_series[:2]
     if len(req.items) >= 2:
@@ -476,8 +537,29 @@ def _operands(req: QuestionRequest) -> list[str]:
 
 def _aggregation_into(low: str, req: QuestionRequest) -> None:
     ranked = bool(_RANK_WORDS.search(low)) and len(req.tickers) != 1 and not req.macro_series
+    if ranked and req.metric in ("high", "low") and req.window is None:
+        # "which tickers had the highest close on a day": a ranking by price, not a window high
+        descending = req.metric == "high"
+        req.metric = "price"
+        for c in req.constraints:
+            if c.kind == "metric" and c.value in ("high", "low"):
+                c.value = "price"
+        count, _ = ent._count(low)
+        if count is None and re.search(r"\bwhich (stock|ticker|name|company|issuer)\b(?!s)", low):
+            count = 1
+        req.ranking = Ranking(direction="highest" if descending else "lowest", count=count)
+        req.constraints.append(
+            Constraint(
+                kind="ranking",
+                text="highest" if descending else "lowest",
+                value=req.ranking.direction,
+            )
+        )
+        return
     if ranked and (req.metric or req.features):
         count, descending = ent._count(low)
+        if count is None and re.search(r"\bwhich (stock|ticker|name|company|issuer)\b(?!s)", low):
+            count = 1  # "which stock had ...": the one
         if req.metric == "return" and re.search(r"\bworst\b|\bweakest\b|\bpoorest\b", low):
             descending = False
         req.ranking = Ranking(direction="highest" if descending else "lowest", count=count)
@@ -489,7 +571,7 @@ def _aggregation_into(low: str, req: QuestionRequest) -> None:
     for pattern, agg in _AGGREGATIONS:
         m = re.search(pattern, low)
         if m:
-            if agg in ("max", "min") and req.metric in ("high", "low"):
+            if agg in ("max", "min") and req.metric in ("high", "low", "max_drawdown"):
                 continue  # "highest price" is the metric itself
             if agg in ("max", "min") and req.ranking is not None:
                 continue  # "highest return among..." is the ranking

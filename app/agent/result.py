@@ -1,8 +1,9 @@
 """The answer: what ``sightline ask --json`` prints, and the trail record built from it.
 
 ``Answer.to_json()`` has exactly the fields of the CLI contract: id, question, answer, status,
-citations, tool_calls, feature_values, versions, chart, tokens, latency_ms, warnings. The trail
-record holds more (user, role, content hashes, SQL, timings, details) — see ``to_record``.
+citations, tool_calls, feature_values, versions, chart, tokens, latency_ms, warnings,
+interpretation. The trail record holds more (user, role, content hashes, SQL, timings,
+details) — see ``to_record``.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ class Answer:
     tokens: dict[str, int]
     latency_ms: float
     warnings: list[str] = field(default_factory=list)
+    interpretation: str | None = None  # the one-line "Interpreted as: ..." of the answer
     trail_seq: int | None = None
 
     def to_json(self) -> dict[str, Any]:
@@ -70,6 +72,7 @@ class Answer:
             "tokens": self.tokens,
             "latency_ms": self.latency_ms,
             "warnings": self.warnings,
+            "interpretation": self.interpretation,
         }
 
 
@@ -121,10 +124,8 @@ def embedding_version(evidence: Evidence) -> str | None:
     """The embedding model version, when documents were searched."""
     if not any(c.tool == "search_documents" for c in evidence.calls):
         return None
-    try:
-        from retrieval.embeddings import model_version
-    except ImportError:
-        return None
+    from retrieval.embeddings import model_version
+
     return model_version()
 
 

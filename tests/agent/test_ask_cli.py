@@ -9,7 +9,7 @@ import sys
 
 FIELDS = {
     "id", "question", "answer", "status", "citations", "tool_calls", "feature_values",
-    "versions", "chart", "tokens", "latency_ms", "warnings",
+    "versions", "chart", "tokens", "latency_ms", "warnings", "interpretation",
 }  # fmt: skip
 
 
@@ -30,6 +30,10 @@ def test_ask_json_has_exactly_the_contract_fields(agent_rt) -> None:  # noqa: AN
     payload = json.loads(done.stdout)
     assert set(payload) == FIELDS
     assert payload["status"] == "answered"
+    # the one-line interpretation, in the text and as its own field (issue 14)
+    assert payload["interpretation"] and f"Interpreted as: {payload['interpretation']}" in (
+        payload["answer"]
+    )
     assert set(payload["versions"]) == {
         "llm",
         "prompt",
