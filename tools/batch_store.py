@@ -223,11 +223,7 @@ def publish(
                 if table not in RESULT_TABLES:
                     raise ValueError(f"not a batch result table: {table}")
                 if rows:
-                    width = len(rows[0]) + 1
-                    marks = ", ".join("?" * width)
-                    con.executemany(
-                        f"INSERT INTO {table} VALUES ({marks})", [(run_id, *r) for r in rows]
-                    )
+                    _insert_rows(con, table, run_id, rows)
         con.execute(
             "UPDATE batch_runs SET status = 'succeeded', ended_at = ?, inputs_sha256 = ?, "
             "results_sha256 = ?, identical_to = ?, lineage = ?, stages = ?, payload = ? "
@@ -248,6 +244,21 @@ def publish(
                 "INSERT OR REPLACE INTO batch_current VALUES (?, ?, ?)",
                 [as_of, run_id, summary["ended_at"]],
             )
+
+
+def _insert_rows(
+    con: duckdb.DuckDBPyConnection, table: str, run_id: str, rows: list[tuple[Any, ...]]
+) -> None:
+    """Bulk insert through a registered DataFrame (``executemany`` goes row by row in DuckDB)."""
+    import pandas as pd
+
+    names = [c[0] for c in con.execute(f"DESCRIBE {table}").fetchall()]
+    frame = pd.DataFrame([(run_id, *r) for r in rows], columns=names)
+    con.register("_batch_rows", frame)
+    try:
+        con.execute(f"INSERT INTO {table} SELECT * FROM _batch_rows")
+    finally:
+        con.unregister("_batch_rows")
 
 
 _RUN_COLUMNS = (
