@@ -87,6 +87,15 @@ def _register() -> None:
     from app.cli.monitor import monitor
 
     cli.add_command(monitor)
+    from app.cli.broker import broker, features_serve
+
+    cli.add_command(broker)
+    features.add_command(features_serve)
+    from app.cli.serve import serve
+    from app.cli.tokens import tokens
+
+    cli.add_command(serve)
+    cli.add_command(tokens)
 
 
 _register()

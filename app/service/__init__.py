@@ -1,0 +1,5 @@
+"""The inference service (``sightline serve``): FastAPI on uvicorn, per-user tokens, recorded predictions."""
+
+from app.service.api import create_app
+
+__all__ = ["create_app"]

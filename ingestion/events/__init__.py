@@ -1,0 +1,1 @@
+"""Market events from a broker: wire schemas (``schemas``) and the JetStream client (``broker``)."""
