@@ -18,6 +18,7 @@ filing date) and writes one wide Parquet table (entity, ts, one column per featu
 
 from __future__ import annotations
 
+import math
 import shutil
 import tempfile
 from datetime import date
@@ -111,6 +112,44 @@ class SparkCompiler(StageCompiler):
             return best, s
         n, sn = self.window_count(x, sx, window)
         return f"CASE WHEN {n} >= {min_periods} THEN {best} END", max(s, sn)
+
+    def ewma(self, sql: str, stage: int, lam: float, min_periods: int) -> tuple[str, int]:
+        """``y = lam*y + (1-lam)*x`` seeded with the first ``x``, as sums over value blocks.
+
+        Unrolled, ``y_n = sum_i b_i lam^(c_n - c_i)`` over the values so far (``c``: running
+        count of values; ``b``: the first value, then ``(1-lam)*x``). Values are cut into
+        blocks of ``K`` by count; each is stored relative to its block's start,
+        ``e_i = b_i lam^-(c_i - B_i K)``, so a running sum within the block and the previous
+        block's total give ``y`` with no overflow. Older blocks are dropped: they weigh under
+        ``lam^K``, the SQL engine's ``lam^EWMA_EPOCH`` (``K`` is ``EWMA_EPOCH`` unless
+        ``lam^-K`` would pass 1e130). Six O(n) window passes instead of the 2,048-row
+        doubling fold, whose dozens of stages cost Spark far more to plan than to run.
+        """
+        if not 0.0 < lam < 1.0:
+            return super().ewma(sql, stage, lam, min_periods)
+        k = max(1, min(self.epoch, int(300.0 / -math.log(lam))))
+        x, s = self.operand(sql, stage)
+        c, s = self.entity_count(x, s)
+        block, s = self.materialize(f"{c} DIV {k}", s)
+        b = f"CASE WHEN {x} IS NULL THEN 0::DOUBLE WHEN {c} = 1 THEN {x} ELSE {1 - lam!r} * {x} END"
+        e, s = self.materialize(f"({b}) * POWER({lam!r}, CAST({block} * {k} - {c} AS DOUBLE))", s)
+        part = f"PARTITION BY entity, {block}"
+        cur, sc = self.materialize(
+            f"SUM({e}) OVER ({part} ORDER BY ts ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)",
+            s,
+        )
+        total, s = self.materialize(f"SUM({e}) OVER ({part})", s)
+        lagged, s = self.materialize(f"LAG({total}, 1, 0::DOUBLE) OVER ({_W})", s)
+        prev, s = self.materialize(
+            f"FIRST({lagged}) OVER ({part} ORDER BY ts ROWS BETWEEN UNBOUNDED PRECEDING AND "
+            "CURRENT ROW)",
+            s,
+        )
+        y = (
+            f"POWER({lam!r}, CAST({c} - {block} * {k} AS DOUBLE)) * {cur} + "
+            f"POWER({lam!r}, CAST({c} - ({block} - 1) * {k} AS DOUBLE)) * {prev}"
+        )
+        return f"CASE WHEN {c} >= {max(min_periods, 1)} THEN {y} END", max(s, sc)
 
     def stage_query(self, base_view: str) -> tuple[str, str]:
         """The WITH clause body over ``base_view`` and the name of the last stage."""

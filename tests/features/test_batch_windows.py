@@ -175,6 +175,14 @@ def _batch(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str, datetime], fl
     return {(e, f, ts): v for e, ts, f, v in con.execute(query).fetchall()}
 
 
+def _arrays(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str, datetime], float]:
+    """The arrays engine (compiled kernels over whole histories) on the same table."""
+    from features.engines.arrays import stage_long
+
+    query = stage_long(con, "quotes", _definitions())
+    return {(e, f, ts): v for e, ts, f, v in con.execute(query).fetchall()}
+
+
 def _expected(data: dict[str, list[dict[str, float | None]]]) -> dict:
     out = {}
     for ticker, entity_rows in data.items():
@@ -210,7 +218,10 @@ ROW = st.fixed_dictionaries({"bid": VALUES, "ask": VALUES, "bid_size": VALUES})
     )
 )
 def test_batch_windows_match_the_reference(data: dict) -> None:
-    assert _mismatches(_batch(_quotes_table(data)), _expected(data)) == []
+    con = _quotes_table(data)
+    want = _expected(data)
+    assert _mismatches(_batch(con), want) == []
+    assert _mismatches(_arrays(con), want) == []
 
 
 def test_short_entities_and_repeated_values() -> None:
@@ -222,11 +233,12 @@ def test_short_entities_and_repeated_values() -> None:
         "C": [flat] * 6
         + [{"bid": float(i), "ask": 3.0 + i, "bid_size": 2.0 * i} for i in range(1, 9)],
     }
-    got = _batch(_quotes_table(data))
-    assert _mismatches(got, _expected(data)) == []
-    assert got[("C", "std3_full", T0 + timedelta(seconds=5))] == 0.0  # exactly, not ~1e-8
-    assert ("C", "beta6", T0 + timedelta(seconds=5)) not in got  # x without spread: no slope
-    assert got[("B", "rows3", T0 + timedelta(seconds=1))] == 2.0  # padding rows do not count
+    con = _quotes_table(data)
+    for got in (_batch(con), _arrays(con)):
+        assert _mismatches(got, _expected(data)) == []
+        assert got[("C", "std3_full", T0 + timedelta(seconds=5))] == 0.0  # exactly, not ~1e-8
+        assert ("C", "beta6", T0 + timedelta(seconds=5)) not in got  # x without spread: no slope
+        assert got[("B", "rows3", T0 + timedelta(seconds=1))] == 2.0  # padding rows do not count
 
 
 def test_rows_out_of_order_stop_the_query() -> None:
