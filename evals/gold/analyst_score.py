@@ -44,6 +44,15 @@ def interpretation_of(record: dict[str, Any]) -> str:
     return match.group(1).strip() if match else ""
 
 
+def names_entities(spec: dict[str, Any], interpretation: str) -> bool | None:
+    """Does the interpretation name every ticker / macro series of the question (None: none)?"""
+    wanted = [spec[k] for k in ("ticker", "other", "series") if isinstance(spec.get(k), str)]
+    if not wanted or not interpretation:
+        return None
+    low = interpretation.lower()
+    return all(w.lower() in low for w in wanted)
+
+
 def figures(text: str) -> list[tuple[float, float]]:
     """Numbers stated in ``text`` (every unit reading), dates and window lengths left out."""
     return numbers_in(_NOT_FIGURES.sub(" ", text))
@@ -135,6 +144,7 @@ def score(item: dict[str, Any], record: dict[str, Any], *, llm_run: bool) -> dic
         "passed": outcome == "right",
         "expected": _expected(gold),
         "interpretation": interpretation or None,
+        "interpretation_names_entities": names_entities(item["spec"], interpretation),
         "shown": status in (*SHOWN, "degraded"),
         "prompt_tokens": int(tokens.get("prompt", 0) or 0) if isinstance(tokens, dict) else 0,
         "completion_tokens": (
@@ -172,6 +182,7 @@ def summarize(cases: list[dict[str, Any]], prefix: str = "") -> dict[str, float 
     declines = [c for c in cases if str(c["expected"]).startswith("decline")]
     answerable = [c for c in cases if c not in declines]
     degraded = [c for c in cases if c["outcome"] == "degraded"]
+    named = [c for c in shown if c.get("interpretation_names_entities") is not None]
     metrics: dict[str, float | int | None] = {
         "questions": n,
         "right": count["right"],
@@ -184,6 +195,9 @@ def summarize(cases: list[dict[str, Any]], prefix: str = "") -> dict[str, float 
         "answerable_accuracy": _rate(sum(c["passed"] for c in answerable), len(answerable)),
         "decline_accuracy": _rate(sum(c["passed"] for c in declines), len(declines)),
         "interpretation_coverage": _rate(sum(bool(c["interpretation"]) for c in shown), len(shown)),
+        "interpretation_entity_rate": _rate(
+            sum(c.get("interpretation_names_entities") is True for c in named), len(named)
+        ),
         "fallback_accuracy": _rate(
             sum(bool(c.get("fallback_right")) for c in degraded), len(degraded)
         ),

@@ -137,6 +137,7 @@ SPLIT_COLUMNS = (
     "error_rate",
     "decline_accuracy",
     "interpretation_coverage",
+    "interpretation_entity_rate",
     "fallback_accuracy",
     "mean_prompt_tokens",
     "mean_completion_tokens",

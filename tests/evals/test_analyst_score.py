@@ -130,6 +130,9 @@ def test_interpretation_is_read_from_the_field_or_the_line() -> None:
     assert analyst_score.interpretation_of(line).startswith("KO, realized vol")
     assert analyst_score.interpretation_of(field) == "KO realized volatility over 2011"
     assert analyst_score.interpretation_of(none) == ""
+    assert analyst_score.names_entities({"ticker": "KO"}, "KO realized vol over 2011") is True
+    assert analyst_score.names_entities({"ticker": "KO", "other": "PEP"}, "KO vol") is False
+    assert analyst_score.names_entities({"kind": "loans_stat"}, "default rate") is None
 
 
 def _case(split: str, gold: dict[str, Any], record: dict[str, Any], llm: bool = False) -> Any:
@@ -155,6 +158,7 @@ def test_both_splits_are_reported_with_wrong_answers_and_interpretation() -> Non
     assert metrics["locked_accuracy"] == 0.5 and metrics["locked_wrong_answers"] == 0
     assert metrics["locked_miss_rate"] == 0.5
     assert metrics["locked_interpretation_coverage"] is None  # nothing shown
+    assert metrics["dev_interpretation_entity_rate"] == 1.0  # "KO vol 2011" names KO
     assert metrics["wrong_answers"] == 1 and metrics["accuracy"] == 0.6
     assert "degraded_rate" not in metrics
     assert set(charts["splits"]) == {"dev", "locked"}
