@@ -32,11 +32,13 @@ run: demo
 
 # System packages the tests need, from Debian: Chromium + ChromeDriver for the end-to-end browser
 # tests, the PostgreSQL server binaries for the answer-trail PostgreSQL store tests, and poppler's
-# pdftoppm to check the morning report's PDF page by page.
+# pdftoppm to check the morning report's PDF page by page, and a Java runtime for the Spark
+# feature engine's tests (pyspark runs Spark in local mode on it).
 # Installed only when missing (needs root or sudo).
 SYSTEM_PACKAGES := $(if $(shell command -v chromium),,chromium chromium-driver) \
 	$(if $(wildcard /usr/lib/postgresql/*/bin/postgres),,postgresql) \
-	$(if $(shell command -v pdftoppm),,poppler-utils)
+	$(if $(shell command -v pdftoppm),,poppler-utils) \
+	$(if $(shell command -v java),,default-jre-headless)
 
 browser:
 	@if [ -n "$(strip $(SYSTEM_PACKAGES))" ]; then \
