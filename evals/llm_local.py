@@ -227,6 +227,42 @@ def summarize(rows: list[dict[str, Any]], mode: str) -> dict[str, Any]:
     }
 
 
+def prompt_tokens(home: Path) -> list[dict[str, Any]]:
+    """First-request prompt tokens per question: every tool as before vs the intent's, portable.
+
+    Counted with the agent's own counter (cl100k); the server's tokenizer differs by some percent.
+    """
+    from app.agent import budget
+    from app.agent.acceptance import RULE_DECLINES, question_scope
+    from app.agent.prompts import load_prompt
+    from app.agent.toolbox import context_for
+    from app.llm.schemas import portable_tools
+    from app.runtime import Runtime
+    from app.settings import Settings
+    from tools.agent_tools import openai_schemas
+
+    rt = Runtime(Settings(home=home))
+    ctx = context_for(rt, rt.user("analyst"))
+    rows = []
+    try:
+        for q in QUESTIONS:
+            scope = question_scope(q.text, ctx)
+            messages = [
+                {"role": "system", "content": load_prompt("system").text},
+                {"role": "user", "content": q.text},
+            ]
+            every = budget.count_messages(messages, openai_schemas())
+            sent = 0
+            if scope.intent not in RULE_DECLINES:
+                tools = portable_tools(budget.tools_for(scope.intent, openai_schemas()))
+                sent = budget.count_messages(messages, tools)
+            rows.append({"question": q.text, "intent": scope.intent, "all_tools": every,
+                         "sent": sent})  # fmt: skip
+    finally:
+        ctx.close()
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point."""
     parser = argparse.ArgumentParser(prog="python -m evals.llm_local")
@@ -242,6 +278,8 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument(
             "--chat-format", default=None, help="llama.cpp chat format (default: GGUF's)"
         )
+    t = sub.add_parser("tokens")
+    t.add_argument("--home", type=Path, default=ROOT / ".sightline")
     c = sub.choices["check"]
     c.add_argument("--mode", choices=("tools", "plan"), default="tools")
     c.add_argument("--home", type=Path, default=ROOT / ".sightline")
@@ -252,6 +290,17 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "assemble":
         print(assemble(args.parts, args.out))
+        return 0
+    if args.command == "tokens":
+        rows = prompt_tokens(args.home)
+        for row in rows:
+            print(json.dumps(row))
+        asked = [r for r in rows if r["sent"]]
+        mean_all = sum(r["all_tools"] for r in asked) / len(asked)
+        mean_sent = sum(r["sent"] for r in asked) / len(asked)
+        print(f"mean first-request prompt tokens over {len(asked)} questions sent to the model: "
+              f"{mean_all:.0f} with every tool -> {mean_sent:.0f} ({mean_sent / mean_all:.2f}x); "
+              f"{len(rows) - len(asked)} declined by the rules without a request")  # fmt: skip
         return 0
     if args.command == "serve":
         cmd = server_command(args.python, args.model, args.port, chat_format=args.chat_format)

@@ -19,20 +19,20 @@ CONTEXT_MARGIN = 0.15
 # Small-model economy: the tools a question of each offline intent can need (None: all of them).
 # Tool schemas were ~2,700 of the ~3,000 prompt tokens a call sent with every tool.
 TOOLS_BY_INTENT: dict[str, tuple[str, ...] | None] = {
-    "latest": ("get_features", "query_features"),
-    "compare": ("get_features", "query_features"),
-    "beta_drawdown": ("get_features", "query_features"),
-    "ranking": ("get_features", "query_features", "describe_data"),
-    "history": ("get_feature_history", "query_features"),
+    "latest": ("get_features", "price_window", "query_features"),
+    "compare": ("get_features", "price_window", "query_features"),
+    "beta_drawdown": ("get_features", "price_window", "query_features"),
+    "ranking": ("get_features", "price_window", "query_features", "describe_data"),
+    "history": ("get_feature_history", "price_window", "query_features"),
     "var_es": ("risk_metrics", "get_features"),
     "vol_regime": ("risk_metrics", "get_features"),
     "exposure": ("risk_metrics", "query_features"),
     "pd_issuer": ("default_probability",),
     "pd_loan": ("default_probability",),
     "pd_profile": ("default_probability",),
-    "filing_number": ("query_features", "search_documents"),
+    "filing_number": ("fundamentals_values", "search_documents", "query_features"),
     "filing_topic": ("search_documents",),
-    "macro": ("query_features", "get_features"),
+    "macro": ("macro_values", "query_features", "get_features"),
     "model_info": ("describe_data",),
 }
 
