@@ -83,15 +83,18 @@ def plan_and_answer(
     ctx: ToolContext,
     evidence: Evidence,
     history: list[dict[str, Any]] | None = None,
+    *,
+    request: QuestionRequest | None = None,
 ) -> Draft:
     """Answer ``question`` with rule-based planning and templated text.
 
-    The question is parsed into a ``QuestionRequest``; window, period and arithmetic questions
-    run through the executor, the rest through the intent plans; either way every parsed
-    constraint must be consumed, or the answer is a decline naming the ones left over.
+    The question is parsed into a ``QuestionRequest`` (or ``request`` is used: the LLM's, in plan
+    mode); window, period and arithmetic questions run through the executor, the rest through the
+    intent plans; either way every parsed constraint must be consumed, or the answer is a decline
+    naming the ones left over.
     """
     names = known_entities(ctx)
-    req = parse_question(question, Catalog.from_names(names))
+    req = request or parse_question(question, Catalog.from_names(names))
     e = extract(question, set(names["tickers"]), set(names["portfolios"]))
     intent = classify(question, e, has_history=bool(history))
     details: dict[str, Any] = {
