@@ -110,7 +110,7 @@ class TokenStore:
         if entry is None or not good or entry.revoked_at:
             raise InvalidToken(
                 "invalid or revoked API token",
-                hint="send 'Authorization: Bearer TOKEN' with a token from `sightline tokens create`",
+                hint="send 'Authorization: Bearer TOKEN' (a token from `sightline tokens create`)",
             )
         return entry
 

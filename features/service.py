@@ -1,4 +1,4 @@
-"""The feature service: broker events in, streaming features current, snapshots that name their sequence.
+"""The feature service: broker events in, features kept current, snapshots naming their sequence.
 
 ``FeatureService`` applies deliveries from an ``ingestion.events.broker.EventSource`` to a
 ``StreamingEngine``, and every few thousand events (or seconds) writes a snapshot: the engine's

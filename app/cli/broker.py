@@ -1,4 +1,4 @@
-"""``sightline broker ...`` and ``sightline features serve``: market events through NATS JetStream."""
+"""``sightline broker ...`` and ``sightline features serve``: market events through JetStream."""
 
 from __future__ import annotations
 

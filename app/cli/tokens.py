@@ -34,7 +34,9 @@ def create_cmd(rt: Runtime, user_name: str, actor: str | None) -> None:
     owner = rt.user(user_name).name  # unknown users are refused
     by = _may_manage(rt, actor, owner)
     entry, token = TokenStore(rt.settings.home).create(owner, by=by)
-    click.echo(f"token id {entry.id} for {owner} (created by {by}); keep it secret, it is not shown again")
+    click.echo(
+        f"token id {entry.id} for {owner} (created by {by}); keep it secret, it is not shown again"
+    )
     click.echo(f"token: {token}")
 
 

@@ -1,4 +1,4 @@
-"""The inference service (``sightline serve``): FastAPI on uvicorn, per-user tokens, recorded predictions."""
+"""The inference service (``sightline serve``): FastAPI, per-user tokens, recorded predictions."""
 
 from app.service.api import create_app
 

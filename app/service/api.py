@@ -35,8 +35,7 @@ class Caller(BaseModel):
 
 
 class PDBody(BaseModel):
-    """A PD request: ``loan_id``, ``loan`` (applicant fields), ``issuer`` (+ ``as_of``), or the
-    applicant fields themselves at the top level."""
+    """A PD request: ``loan_id``, ``loan``, ``issuer`` (+ ``as_of``) or applicant fields."""
 
     model_config = ConfigDict(extra="allow")
 
@@ -117,9 +116,8 @@ def create_app(rt: Any) -> FastAPI:
     @app.get("/v1/features/{entity}", tags=["features"])
     def features(entity: str, who: Authed) -> dict[str, Any]:
         """Live values of ENTITY from the feature service, with the event sequence they cover."""
-        from tools.restricted import barred_for, check_names
-
         from app.agent.toolbox import restricted_policy
+        from tools.restricted import barred_for, check_names
 
         check_names([entity], barred_for(restricted_policy(rt), who.user.groups))
         values, sequence = live.values(entity)

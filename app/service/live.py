@@ -1,4 +1,4 @@
-"""Live feature values for the service: the feature service's online store, re-read when it changes."""
+"""Live feature values for the service: the feature service's online store, re-read on change."""
 
 from __future__ import annotations
 

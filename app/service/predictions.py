@@ -25,7 +25,7 @@ MODEL_KEYS = {"default_probability": "pd_model", "risk_metrics": "risk_model"}
 
 
 class PredictionError(Exception):
-    """A prediction that was refused (barrier) or whose arguments were wrong; carries the record id."""
+    """A refused prediction (barrier, bad arguments): HTTP status and body with the record id."""
 
     def __init__(self, status: int, body: dict[str, Any]) -> None:
         """``status`` is the HTTP status, ``body`` the JSON answer."""
@@ -77,14 +77,18 @@ class Predictor:
         logged_args = dict(args)
         if error and result.get("barrier"):
             logged_args["groups"] = list(user.groups)  # replay applies the restricted list
-        call = ToolCall(tool=tool, args=logged_args, result=result, error=error, started=started, ms=ms)
-        details = {"endpoint": endpoint, "request": args, "token_id": token_id,
+        call = ToolCall(
+            tool=tool, args=logged_args, result=result, error=error, started=started, ms=ms
+        )
+        details: dict[str, Any] = {"endpoint": endpoint, "request": args, "token_id": token_id,
                    "live_sequence": sequence}  # fmt: skip
         if error:
             barrier = bool(result.get("barrier"))
             if barrier:
                 details["barrier_events"] = [{"tool": tool, "call": 0, "refused": error}]
-            record = self._record(user, "refused", endpoint, args, error, [call], [], {}, t0, details)
+            record = self._record(
+                user, "refused", endpoint, args, error, [call], [], {}, t0, details
+            )
             status = 403 if barrier else 422
             raise PredictionError(status, {"error": error, "hint": result.get("hint", ""),
                                            "id": record})  # fmt: skip
@@ -92,18 +96,18 @@ class Predictor:
         versions = {MODEL_KEYS[tool]: model}
         uses = _feature_uses(result.get("inputs", []), live)
         flags = result.get("out_of_domain") or []
-        status = "flagged" if flags else "answered"
+        outcome = "flagged" if flags else "answered"
         summary = ", ".join(f"{k} {v:.6g}" for k, v in result["values"].items()
                             if isinstance(v, int | float) and not isinstance(v, bool))  # fmt: skip
         text = f"{summary} ({model})"
         warnings = [str(f.get("message", f)) for f in flags]
         record_id = self._record(
-            user, status, endpoint, args, text, [call], uses, versions, t0, details, warnings
+            user, outcome, endpoint, args, text, [call], uses, versions, t0, details, warnings
         )
         return {
             "id": record_id,
             "model": model,
-            "status": status,
+            "status": outcome,
             "subject": result.get("subject"),
             "values": result["values"],
             "feature_values": [u.model_dump(mode="json") for u in uses],

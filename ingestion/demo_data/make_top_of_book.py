@@ -49,12 +49,24 @@ def main() -> None:
             )  # fmt: skip
             if k % 4 == 3:
                 rows.append(
-                    {"kind": "trade", "ticker": ticker, "ts": (ts + timedelta(seconds=1)).isoformat(),
+                    {"kind": "trade", "ticker": ticker,
+                     "ts": (ts + timedelta(seconds=1)).isoformat(),
                      "price": bid if rng.random() < 0.5 else ask,
                      "size": int(rng.integers(1, 20)) * 100, "source": SOURCE}
                 )  # fmt: skip
     rows.sort(key=lambda r: (r["ts"], r["ticker"], r["kind"]))
-    fields = ["kind", "ticker", "ts", "bid", "ask", "bid_size", "ask_size", "price", "size", "source"]
+    fields = [
+        "kind",
+        "ticker",
+        "ts",
+        "bid",
+        "ask",
+        "bid_size",
+        "ask_size",
+        "price",
+        "size",
+        "source",
+    ]
     with OUT.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=fields)
         writer.writeheader()

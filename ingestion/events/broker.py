@@ -72,7 +72,7 @@ class JetStreamBroker:
             )
             self.js = self.nc.jetstream(timeout=10)
             await self.ensure_streams()
-        except (OSError, TimeoutError, asyncio.TimeoutError) as exc:
+        except (OSError, TimeoutError) as exc:
             raise _broker_error(exc, self.url) from None
         except Exception as exc:  # nats raises its own error classes
             if exc.__class__.__module__.startswith("nats"):
@@ -183,14 +183,12 @@ class JetStreamSource:
         while True:
             try:
                 msgs = await sub.fetch(1000, timeout=1.0)
-            except (nats.errors.TimeoutError, asyncio.TimeoutError):
+            except (TimeoutError, nats.errors.TimeoutError):
                 continue
             batch = []
             for m in msgs:
                 meta = m.metadata
-                batch.append(
-                    Delivery(stream, int(meta.sequence.stream), m.data, meta.timestamp, m)
-                )
+                batch.append(Delivery(stream, int(meta.sequence.stream), m.data, meta.timestamp, m))
             await self.queue.put(batch)
 
     async def fetch(self, max_events: int, timeout: float) -> list[Delivery]:
@@ -198,7 +196,7 @@ class JetStreamSource:
         out: list[Delivery] = []
         try:
             out.extend(await asyncio.wait_for(self.queue.get(), timeout))
-        except (TimeoutError, asyncio.TimeoutError):
+        except TimeoutError:
             return out
         while len(out) < max_events and not self.queue.empty():
             out.extend(self.queue.get_nowait())
