@@ -246,3 +246,30 @@ PRIVATE: list[Q] = [
         "analyst_private",
     ),
 ]
+
+# Added 2026-12-04, after the first release of the set: relative dates ("today", "yesterday"),
+# which lie after the data, and "the latest in the data", which does not. Split by a stable hash
+# of the question so the first release's dev/locked assignment is unchanged.
+ADDED: list[Q] = [
+    ("What's Apple trading at right now?", _no("after the data"), "analyst"),
+    ("How did the S&P 500 do yesterday?", _no("after the data"), "analyst"),
+    ("What was Pfizer's return last month?", _no("after the data"), "analyst"),
+    ("Microsoft's 20-day volatility this week?", _no("after the data"), "analyst"),
+    ("Where is the VIX today?", _no("after the data"), "analyst"),
+    ("What did JPMorgan close at last Friday?", _no("after the data"), "analyst"),
+    (
+        "What is the most recent closing price you have for Coca-Cola?",
+        {"kind": "price_on", "ticker": "KO", "date": "2022-12-28", "column": "close"},
+        "analyst",
+    ),
+    (
+        "Latest available close for Chevron in the dataset?",
+        {"kind": "price_on", "ticker": "CVX", "date": "2022-12-28", "column": "close"},
+        "analyst",
+    ),
+    (
+        "As of the last date in the data, what was Home Depot's 60-day realized volatility?",
+        {"kind": "feature_at", "ticker": "HD", "date": "2022-12-28", "feature": "realized_vol_60d"},
+        "analyst",
+    ),
+]

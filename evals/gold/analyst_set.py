@@ -462,12 +462,26 @@ def build(con: Any, seed: int = SEED) -> list[dict[str, Any]]:
         cut = round(len(members) * LOCKED_SHARE)
         for k, item in enumerate(members):
             item["split"] = "locked" if k < cut else "dev"
+    first_release = len(b.items)
+    for question, spec, user in hand.ADDED:
+        family = {"price_on": "market", "feature_at": "windows"}.get(spec["kind"], "declines")
+        b.add(family, question, spec, user)
+    for item in b.items[first_release:]:
+        item["split"] = stable_split(item["question"])
     for item in b.items:
         prefix = {"market": "mkt", "windows": "win", "macro": "mac", "fundamentals": "fun",
                   "declines": "dec"}[item["family"]]  # fmt: skip
         counters[prefix] = counters.get(prefix, 0) + 1
         item["id"] = f"{prefix}-{counters[prefix]:03d}"
     return b.items
+
+
+def stable_split(question: str) -> str:
+    """Split of a question added after the first release: a third locked, by a hash of its text."""
+    import hashlib
+
+    digest = hashlib.sha256(f"{SEED}:{question}".encode()).digest()
+    return "locked" if digest[0] % 3 == 0 else "dev"
 
 
 def write(items: list[dict[str, Any]]) -> dict[str, int]:
