@@ -141,12 +141,13 @@ class Builder:
     # -- items --------------------------------------------------------------------------------
     def add(self, family: str, question: str, spec: dict[str, Any], user: str = "analyst") -> bool:
         question = question[0].upper() + question[1:]
-        if question.lower() in self.seen:
+        key = f"{user}:{question.lower()}"  # the same words from the private side are another item
+        if key in self.seen:
             return False
         gold = ref.gold(self.con, spec)
         if spec["kind"] != "decline" and gold["answer"] == "decline":
             return False  # the draw fell outside what the data holds; draw again
-        self.seen.add(question.lower())
+        self.seen.add(key)
         self.items.append(
             {"family": family, "question": question, "user": user, "spec": spec, "gold": gold}
         )
@@ -451,9 +452,6 @@ def build(con: Any, seed: int = SEED) -> list[dict[str, Any]]:
         b.add("fundamentals", question, spec, user)
     for question, spec, user in hand.DECLINES:
         b.add("declines", question, spec, user)
-    for question, spec, user in hand.PRIVATE:
-        family = {"price_on": "market", "window_return": "windows"}.get(spec["kind"])
-        b.add(family or "fundamentals", question, spec, user)
     split_rng = random.Random(seed + 1)
     counters: dict[str, int] = {}
     for family in FAMILIES:
@@ -463,11 +461,17 @@ def build(con: Any, seed: int = SEED) -> list[dict[str, Any]]:
         for k, item in enumerate(members):
             item["split"] = "locked" if k < cut else "dev"
     first_release = len(b.items)
-    for question, spec, user in hand.ADDED:
-        family = {"price_on": "market", "feature_at": "windows"}.get(spec["kind"], "declines")
+    # Added after the first release, in this order so no id moves: ADDED, then the private-side
+    # controls (same text as public-side declines, asked by analyst_private).
+    for question, spec, user in [*hand.ADDED, *hand.PRIVATE]:
+        family = {"price_on": "market", "feature_at": "windows", "window_return": "windows",
+                  "decline": "declines"}.get(spec["kind"], "fundamentals")  # fmt: skip
         b.add(family, question, spec, user)
     for item in b.items[first_release:]:
-        item["split"] = stable_split(item["question"])
+        user = item["user"]
+        item["split"] = stable_split(
+            item["question"] if user == "analyst" else f"{user}:{item['question']}"
+        )
     for item in b.items:
         prefix = {"market": "mkt", "windows": "win", "macro": "mac", "fundamentals": "fun",
                   "declines": "dec"}[item["family"]]  # fmt: skip

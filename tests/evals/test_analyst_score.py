@@ -202,7 +202,9 @@ def test_the_set_has_both_splits_every_family_and_unique_questions() -> None:
         (s, f) for s in ("dev", "locked") for f in analyst_set.FAMILIES
     }
     assert len({i["id"] for i in items}) == len(items)
-    assert len({i["question"].lower() for i in items}) == len(items)
+    assert len({(i["user"], i["question"].lower()) for i in items}) == len(items)
+    private = [i for i in items if i["user"] == "analyst_private"]
+    assert len(private) == 4 and all(i["gold"]["answer"] == "number" for i in private)
     declines = [i for i in items if i["gold"]["answer"] == "decline"]
     assert {i["gold"]["reason"] for i in declines} >= {
         "after the data", "unknown ticker", "personal information", "investment advice",
