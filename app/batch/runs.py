@@ -44,3 +44,20 @@ def run_detail(rt: Runtime, run_id: str) -> dict[str, Any]:
     detail["result_rows"] = counts
     detail["payload"] = payload
     return detail
+
+
+def run_tables(rt: Runtime, run_id: str) -> dict[str, list[dict[str, Any]]]:
+    """A run's headline results as plain rows (the app shows them next to the report files)."""
+    headline = {"market_value_usd", "var_historical_usd", "es_historical_usd"}
+    with rt.warehouse.reader() as con:
+        risk = [
+            r for r in batch_store.result_rows(con, "batch_risk", run_id) if r["metric"] in headline
+        ]
+        exceptions = batch_store.result_rows(con, "batch_exceptions", run_id)
+        payload = batch_store.run_payload(con, run_id)
+    limits = [
+        {"portfolio": p, **row}
+        for p, part in sorted(payload.get("risk", {}).items())
+        for row in part.get("limits", [])
+    ]
+    return {"risk": risk, "limits": limits, "exceptions": exceptions}

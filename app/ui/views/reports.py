@@ -1,4 +1,4 @@
-"""Reports page: batch runs (status, lineage) and the morning report of each date, opened in place.
+"""Reports page: batch runs (status, lineage) and each date's morning report and headline figures.
 
 Generating a report records its sha256 in the answer trail, exactly as ``sightline report
 morning`` does; the page only orchestrates ``app.reports.morning``.
@@ -53,14 +53,31 @@ def render(rt: Runtime, user: User) -> None:
             st.success(f"Report of run {files.run_id} written; sha256 recorded in the trail.")
         except SightlineError as exc:
             st.error(str(exc))
-    if not html.exists():
-        st.caption(f"No report yet for run {run.run_id}.")
-        return
-    left, right = st.columns(2)
-    left.download_button("Download HTML", html.read_bytes(), file_name=html.name,
-                         mime="text/html", key="report_html")  # fmt: skip
-    if pdf.exists():
-        right.download_button("Download PDF", pdf.read_bytes(), file_name=pdf.name,
-                              mime="application/pdf", key="report_pdf")  # fmt: skip
-    # Our own autoescaped, script-free report, shown in the component's sandboxed iframe.
-    st.components.v1.html(html.read_text(encoding="utf-8"), height=900, scrolling=True)
+    if html.exists():
+        left, right = st.columns(2)
+        left.download_button("Download HTML", html.read_bytes(), file_name=html.name,
+                             mime="text/html", key="report_html")  # fmt: skip
+        if pdf.exists():
+            right.download_button("Download PDF", pdf.read_bytes(), file_name=pdf.name,
+                                  mime="application/pdf", key="report_pdf")  # fmt: skip
+    else:
+        st.caption(f"No report file yet for run {run.run_id}.")
+    # The headline figures, shown natively (the app renders no raw HTML: SECURITY.md row 11).
+    from app.batch.runs import run_tables
+
+    tables = run_tables(rt, run.run_id)
+    st.subheader(f"Run {run.run_id}: risk (USD, 1-day historical)")
+    if tables["risk"]:
+        risk = pd.DataFrame(tables["risk"]).pivot_table(
+            index="portfolio", columns=["metric", "confidence"], values="value"
+        )
+        risk.columns = [f"{m} {c:.0%}" for m, c in risk.columns]
+        st.dataframe(risk, width="stretch")
+    st.subheader("Limit usage")
+    if tables["limits"]:
+        st.dataframe(pd.DataFrame(tables["limits"]), hide_index=True, width="stretch")
+    st.subheader("Reconciliation exceptions")
+    if tables["exceptions"]:
+        st.dataframe(pd.DataFrame(tables["exceptions"]), hide_index=True, width="stretch")
+    else:
+        st.caption("None.")
