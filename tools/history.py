@@ -43,7 +43,7 @@ class PriceWindowArgs(_Args):
 
     metric: Literal[
         "price", "return", "max_drawdown", "volatility", "volume", "dollar_volume",
-        "correlation", "beta", "high", "low", "worst_day", "best_day",
+        "correlation", "beta", "high", "low", "worst_day", "best_day", "price_change",
     ] = Field(description="what to compute; worst_day/best_day: the largest one-day fall/rise "
                           "(simple return) in the window, or the whole history")  # fmt: skip
     tickers: list[str] = Field(min_length=1, max_length=30, description="e.g. ['AAPL', 'MSFT']")
@@ -138,13 +138,20 @@ def _check_inside(what: str, first: date, last: date, start: date | None, end: d
 
 
 def _series(
-    con: duckdb.DuckDBPyConnection, ticker: str, start: date | None, end: date, lookback: int | None
+    con: duckdb.DuckDBPyConnection,
+    ticker: str,
+    start: date | None,
+    end: date,
+    lookback: int | None,
+    *,
+    returns: bool = True,
 ) -> list[tuple[date, float, float, float]]:
     if lookback is not None:
+        # N trading days of returns need N + 1 closes; a level (volume, price) needs N days.
         rows = con.execute(
             "SELECT date, adj_close, close, volume FROM prices WHERE ticker = ? AND date <= ? "
             "ORDER BY date DESC LIMIT ?",
-            [ticker, end, lookback + 1],
+            [ticker, end, lookback + (1 if returns else 0)],
         ).fetchall()
         return [tuple(r) for r in reversed(rows)]  # type: ignore[misc]
     rows = con.execute(
@@ -191,7 +198,14 @@ def price_window(con: duckdb.DuckDBPyConnection, args: PriceWindowArgs) -> dict[
         results.append(_pair(con, args, end, inputs))
     else:
         for ticker in tickers:
-            rows = _series(con, ticker, args.start, end, args.lookback_days)
+            rows = _series(
+                con,
+                ticker,
+                args.start,
+                end,
+                args.lookback_days,
+                returns=args.metric in _NEED_TWO or args.metric == "correlation",
+            )
             if len(rows) < (2 if args.metric in _NEED_TWO else 1):
                 continue
             results.append(_one(con, ticker, rows, args, inputs))
@@ -228,6 +242,7 @@ METHODS = {
     "dollar_volume": "close x volume per day over the window (mean unless sum asked)",
     "correlation": "Pearson correlation of the two tickers' daily log returns on common dates",
     "beta": "OLS slope of daily log returns on the benchmark's, common dates in the window",
+    "price_change": "adj_close on the window's last trading day minus on its first, in dollars",
     "worst_day": "largest one-day fall: adj_close / previous adj_close - 1, lowest in the window",
     "best_day": "largest one-day rise: adj_close / previous adj_close - 1, highest in the window",
     "high": "highest adj_close in the window, with its date",
@@ -235,7 +250,8 @@ METHODS = {
 }
 
 
-_NEED_TWO = ("return", "max_drawdown", "volatility", "beta", "worst_day", "best_day")
+_NEED_TWO = ("return", "max_drawdown", "volatility", "beta", "worst_day", "best_day",
+             "price_change")  # fmt: skip
 
 
 def _price_on(
@@ -330,6 +346,10 @@ def _one(
         }
         out.update(value=float(totals[how]), aggregation=how, date=str(days[-1]))
         inputs.append(_input(ticker, f"adj_close {how}", f"{days[0]}..{days[-1]}", out["value"]))
+    elif m == "price_change":
+        out["value"] = float(adj[-1] - adj[0])
+        inputs += [_input(ticker, "adj_close", days[0], adj[0]),
+                   _input(ticker, "adj_close", days[-1], adj[-1])]  # fmt: skip
     elif m in ("worst_day", "best_day"):
         moves = adj[1:] / adj[:-1] - 1.0
         i = int(np.argmin(moves) if m == "worst_day" else np.argmax(moves))

@@ -179,8 +179,14 @@ def keywords(question: str) -> list[str]:
     return [w for w in words if w not in _STOP and (len(w) > 2 or w in ("ai", "ev", "uk"))]
 
 
-def best_sentences(passage: dict[str, Any], words: list[str], limit: int = 2) -> list[str]:
-    """The passage sentences that share most words with the question (injected text skipped)."""
+def best_sentences(
+    passage: dict[str, Any], words: list[str], limit: int = 2, *, figures: bool = False
+) -> list[str]:
+    """The passage sentences that share most words with the question (injected text skipped).
+
+    Only sentences carrying at least one of the question's key terms are quoted; with
+    ``figures`` (the question asks for an amount or a percent) they must carry a figure too.
+    """
     text = " ".join(passage["text"].split())
     sentences = [
         s.strip()
@@ -193,20 +199,29 @@ def best_sentences(passage: dict[str, Any], words: list[str], limit: int = 2) ->
             continue  # instructions inside documents are never repeated, let alone followed
         if sum(ch.isdigit() for ch in s) > 0.25 * len(s):
             continue  # table rows read badly as prose; figures come from the filing tools
+        if figures and not re.search(r"\d", s):
+            continue
         low = s.lower()
         score = sum(1 for w in words if w in low)
         scored.append((score, -i, s))
     scored.sort(reverse=True)
-    picked = [s for score, _, s in scored[:limit] if score > 0]
-    return picked or [s for _, _, s in scored[:1]]
+    return [s for score, _, s in scored[:limit] if score > 0]
+
+
+_ASKS_FIGURE = re.compile(
+    r"\bhow (much|many)\b|\bwhat (percent|percentage|amount|number|share)\b|\bby what\b"
+    r"|\bwhat (was|is|were) the (value|amount|number|total)\b|\bmarket value\b",
+    re.I,
+)
 
 
 def extractive_passages(question: str, evidence: Evidence, limit: int = 3) -> list[str]:
-    """One bullet per top passage: its best sentences and its [n] marker."""
+    """One bullet per top passage: its best sentences and its [n] marker (none: nothing fits)."""
     words = keywords(question)
+    figures = bool(_ASKS_FIGURE.search(question))
     texts = [p["text"].lower() for p in evidence.passages]
     # A word found in nearly every passage (the company's name) tells them apart poorly.
-    telling = [w for w in set(words) if sum(w in t for t in texts) < max(2, 0.8 * len(texts))]
+    telling = [w for w in set(words) if 0 < sum(w in t for t in texts) < max(2, 0.8 * len(texts))]
 
     def hits(p: dict[str, Any]) -> int:
         return sum(1 for w in telling if w in p["text"].lower())
@@ -218,7 +233,8 @@ def extractive_passages(question: str, evidence: Evidence, limit: int = 3) -> li
         ranked = [p for p in ranked if hits(p) * 2 >= best]
     bullets = []
     for p in ranked[:limit]:
-        sentences = best_sentences(p, words)
+        # the company's name is in every sentence: quote those with the question's own terms
+        sentences = best_sentences(p, telling or words, figures=figures)
         if sentences:
             source = f"{p['doc_name']}, p. {p['page_start']}"
             bullets.append(f"- {' '.join(sentences)} [{p['n']}] ({source})")

@@ -29,6 +29,10 @@ WITHHELD = (
     "shown that is not on record; try again, and tell compliance if this persists."
 )
 OFFLINE_PROMPT = "offline-templates@1"
+UNVERIFIED = (
+    "I could not trace every figure of the answer to the data it came from, so I show none. "
+    "The attempt is on record for review; please rephrase or ask for one quantity at a time."
+)
 
 
 def answer(
@@ -88,8 +92,15 @@ def answer(
     if not report.ok and draft.status in ("answered", "degraded"):
         # Belt and braces: templated text should always trace; if not, do not show it as is.
         draft.warnings.append(f"final grounding check failed: {report.feedback()}")
-        draft.text = compose.extractive(question, evidence)
-        draft.status = "flagged"
+        if draft.llm.startswith("offline"):
+            # A templated answer that does not trace is a planner defect: show no figure at all
+            # rather than raw tool output that may answer something else.
+            draft.text = UNVERIFIED
+            draft.status = "refused"
+            draft.details["interpretation"] = "declined (a figure could not be traced)"
+        else:
+            draft.text = compose.extractive(question, evidence)
+            draft.status = "flagged"
     result = _assemble(question, draft, evidence, started)
     record = to_record(result, evidence, draft, user=person, question=question)
     try:

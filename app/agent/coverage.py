@@ -36,6 +36,35 @@ LENIENT = frozenset({"filing_topic", "var_es", "exposure", "vol_regime", "pd_iss
 MODEL_INTENTS = LENIENT - {"filing_topic"}
 
 
+_FEATURE_FAMILY = {
+    "volatility": ("realized_vol", "ewma_vol"),
+    "max_drawdown": ("max_drawdown",),
+    "beta": ("beta",),
+    "return": ("log_return",),
+    "dollar_volume": ("adv_usd",),
+}
+
+
+def consumed_by(intent: str, req: QuestionRequest) -> set[str]:
+    """The constraint kinds an intent plan consumes for this request.
+
+    A stored rolling feature consumes a stated window length only when it is that length
+    ("60 trading day volatility" is not the 20-day feature); annual fundamentals consume a
+    period only when it is a year (a quarter's revenue is not the fiscal year's).
+    """
+    kinds = set(INTENT_CONSUMES.get(intent, ()))
+    family = _FEATURE_FAMILY.get(req.metric or "")
+    if family and req.features and not any(f.startswith(family) for f in req.features):
+        kinds.discard("metric")  # "standard deviation of returns" is not the 1-day return
+    if req.lookback_days and any(f.endswith(f"_{req.lookback_days}d") for f in req.features):
+        kinds.add("lookback")
+    if intent == "filing_number" and req.window is not None and req.window.granularity != "year":
+        kinds -= {"window", "period"}
+    if intent in LENIENT:
+        kinds |= EVERYTHING
+    return kinds
+
+
 def uncovered(
     req: QuestionRequest, consumed: set[str] | frozenset[str], *, lenient: bool = False
 ) -> list[Constraint]:

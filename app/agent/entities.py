@@ -66,8 +66,11 @@ NOT_TICKERS = frozenset(
 )
 
 FEATURE_WORDS: list[tuple[str, str]] = [
-    (r"60[- ]?d(ay)?\b.{0,25}vol|vol\w*.{0,25}\b60[- ]?d(ay)?\b", "realized_vol_60d"),
-    (r"\bewma\b|exponentially weighted", "ewma_vol"),
+    (
+        r"60[- ]?(trading[- ])?d(ay)?\b.{0,25}vol|vol\w*.{0,25}\b60[- ]?(trading[- ])?d(ay)?\b",
+        "realized_vol_60d",
+    ),
+    (r"\bewma\b|exponentially weighted|riskmetrics|lambda 0\.94", "ewma_vol"),
     (r"20[- ]?d(ay)?\b.{0,25}vol|reali[sz]ed vol|volatil|\bvol\b", "realized_vol_20d"),
     (r"draw[- ]?down", "max_drawdown_252d"),
     (r"\bbeta\b", "beta_252d"),
@@ -104,7 +107,7 @@ MACRO_WORDS: list[tuple[str, str]] = [
     (r"\bwti\b|crude|\boil\b", "wti"),
     (r"\bbrent\b", "brent"),
     (r"unemployment", "unemp"),
-    (r"core cpi|core inflation", "core_cpi"),
+    (r"core cpi|core inflation|core consumer price", "core_cpi"),
     (r"inflation", "infl"),
     (r"\bcpi\b|consumer price", "cpi"),
     (r"real gdp|\bgdp\b|gross domestic", "realgdp"),
@@ -258,7 +261,9 @@ def _dates(q: str, e: Entities) -> None:
         e.period = (date(min(years), 1, 1), date(max(years), 12, 31))
     elif len(years) == 1 and not e.dates:
         if re.search(
-            r"\b(in|during|over|for|across|through(out)?)\s+(the year\s+)?" + str(years[0]), low
+            r"\b(in|during|over|for|across|through(out)?|full[- ]year|calendar( year)?)\s+"
+            r"(the year\s+)?(of\s+)?" + str(years[0]),
+            low,
         ):
             e.period = (date(years[0], 1, 1), date(years[0], 12, 31))
         else:
@@ -300,6 +305,9 @@ def _horizon(low: str) -> int | None:
         r"(?![- ]?(?:realized|vol|ewma|moving|average|return|beta|draw))",
         low,
     )
+    short = re.search(r"\b(\d{1,3})d\b", low)
+    if short and re.search(r"\bvar\b|value[- ]at[- ]risk|shortfall|\bes\b", low):
+        return int(short.group(1))  # "5d 99% VaR"
     if m and re.search(r"horizon|holding|var\b|value[- ]at[- ]risk|shortfall|\bes\b|over", low):
         word = m.group(1)
         return int(word) if word.isdigit() else _WORD_NUMBERS[word]

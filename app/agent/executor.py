@@ -45,13 +45,18 @@ class Outcome:
 Handler = Callable[[QuestionRequest, ToolContext, Evidence, dict[str, list[str]]], Outcome]
 
 
-_DOCUMENT_WORDS = re.compile(
+DOCUMENT_WORDS = re.compile(
     r"\b(say|says|said|mention\w*|discuss\w*|disclos\w*|describe\w*|according to|10-?k|10-?q"
     r"|filing|annual report|memo|note|document\w*|risk factors)\b",
     re.I,
 )
 
 
+_STORED = re.compile(
+    r"\b(20|60|252)[- ](trading[- ])?(day|session)s?\b.{0,30}\b(vol|beta|draw)|riskmetrics"
+    r"|lambda 0\.94",
+    re.I,
+)
 _EVER = re.compile(r"\bever\b|all[- ]time|in (our|the) data|on record|whole history", re.I)
 
 
@@ -68,9 +73,9 @@ def route(req: QuestionRequest) -> str | None:
     low = req.question.lower()
     if _COVERAGE.search(low) and (req.tickers or req.macro_series) and not req.items:
         return "coverage"
-    if _DOCUMENT_WORDS.search(low) and req.arithmetic is None:
+    if DOCUMENT_WORDS.search(low) and req.arithmetic is None:
         return None  # what the documents say: the search plan answers with citations
-    names_stored = any(w in low for w in STORED_WINDOW_WORDS)
+    names_stored = any(w in low for w in STORED_WINDOW_WORDS) or bool(_STORED.search(low))
     if req.macro_series and not req.tickers:
         if req.arithmetic is not None or req.window is not None or req.as_of is not None:
             return "macro"
@@ -89,6 +94,8 @@ def route(req: QuestionRequest) -> str | None:
     if names_stored:
         return None
     has_window = req.window is not None or req.lookback_days is not None
+    if req.metric == "price" and req.arithmetic is not None and has_window:
+        return "prices"
     if req.metric == "price":
         if any(w in low for w in HISTORY_WORDS):
             return None
@@ -155,6 +162,15 @@ def _prices(req: QuestionRequest, ctx: ToolContext, ev: Evidence, names: dict) -
         if "start" not in args and "lookback_days" not in args:
             args["lookback_days"] = 252
             words = f"over the 252 trading days to {req.as_of or 'the latest date'}"
+    elif (
+        metric == "price"
+        and req.arithmetic is not None
+        and req.arithmetic.op in ("change", "growth")
+    ):
+        metric = "price_change" if req.arithmetic.op == "change" else "return"
+        consumed.add("arithmetic")
+        if "start" not in args:
+            raise Declined("A change needs a period: from which date to which?")
     elif metric == "price" and "start" in args:
         metric = {"max": "high", "min": "low"}.get(req.aggregation or "", "price")
         if metric == "price":
@@ -197,6 +213,7 @@ _METRIC_WORDS = {
     "dollar_volume": "dollar volume (close x shares)",
     "correlation": "correlation of daily log returns",
     "beta": "beta to the S&P 500",
+    "price_change": "change in adjusted close (USD)",
     "worst_day": "largest one-day fall",
     "best_day": "largest one-day rise",
     "high": "highest adjusted close",
@@ -216,6 +233,8 @@ def _value_words(metric: str, r: dict[str, Any]) -> str:
         return f"{fmt(v, 'usd')} {how}"
     if metric in ("price", "high", "low"):
         return f"{fmt(v, 'price')} on {r['date']}"
+    if metric == "price_change":
+        return f"USD {v:+,.2f}"
     if metric in ("worst_day", "best_day"):
         return f"{fmt(v, 'pct2')} on {r['date']} (from the close of {r['previous_date']})"
     return fmt(v, _METRIC_UNIT.get(metric, "number"))

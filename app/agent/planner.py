@@ -136,14 +136,33 @@ def _plan(
         outcome = executor.run_request(family, req, ctx, ev, names)
         missing = coverage.uncovered(req, outcome.consumed)
     else:
+        about_documents = bool(executor.DOCUMENT_WORDS.search(req.question))
+        if intent.name == "filing_topic" and not about_documents and _data_shaped(req):
+            # A figure for a name and a date is a data question: passages would answer another.
+            if req.not_understood():
+                raise Declined(coverage.decline_text(req.not_understood()))
+            raise Declined(
+                "I could not tell which quantity you are asking for, so I give no figure rather "
+                "than passages about something else. Name the quantity (a price, return, "
+                "volatility, volume, a line item or a macro series)."
+            )
         handler = HANDLERS.get(intent.name, _unanswerable)
         text, chart = handler(req.question, e, intent, ctx, ev, history, names)
-        outcome = executor.Outcome(text, chart, set(INTENT_CONSUMES.get(intent.name, ())))
-        missing = coverage.uncovered(req, outcome.consumed, lenient=intent.name in coverage.LENIENT)
+        outcome = executor.Outcome(text, chart, coverage.consumed_by(intent.name, req))
+        lenient = intent.name in coverage.LENIENT and (
+            intent.name != "filing_topic" or about_documents
+        )
+        missing = coverage.uncovered(req, outcome.consumed, lenient=lenient)
     if missing:
         details["uncovered"] = [c.model_dump() for c in missing]
         raise Declined(coverage.decline_text(missing))
     return outcome
+
+
+def _data_shaped(req: QuestionRequest) -> bool:
+    """A question naming a date or window, or a quantity, of a ticker or series."""
+    named = bool(req.tickers or req.macro_series)
+    return named and bool(req.as_of or req.window or req.metric or req.lookback_days)
 
 
 def _interpret(intent: Intent, req: QuestionRequest) -> str:

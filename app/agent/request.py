@@ -203,14 +203,23 @@ _METRICS: list[tuple[str, WindowMetric]] = [
     (r"correlat", "correlation"),
     (r"draw[- ]?down|peak[- ]to[- ]trough", "max_drawdown"),
     (r"\bbeta\b", "beta"),
-    (r"dollar volume|traded value|turnover in (usd|dollars)", "dollar_volume"),
+    (
+        r"dollar volume|traded value|turnover in (usd|dollars)|in dollars,? traded"
+        r"|dollars? (worth )?(of \w+ )?traded",
+        "dollar_volume",
+    ),
     (
         r"(trading |share |daily |average )?volume\b|shares traded|shares changed hands"
+        r"|how heavy was trading|trading activity"
         r"|shares\b.{0,25}\btraded",
         "volume",
     ),
-    (r"\breturns?\b|\bperformance\b|\bperformed\b|\bgain(ed)?\b|\brose\b|\bfell\b", "return"),
-    (r"volatil|\bvol\b|standard deviation of (daily )?returns", "volatility"),
+    (
+        r"\breturns?\b|\bperformance\b|\bperformed\b|\bgain(ed)?\b|\brose\b|\bfell\b"
+        r"|\bhow did .{1,40} do\b",
+        "return",
+    ),
+    (r"volatil|\bvol\b|standard deviation of .{0,30}returns", "volatility"),
     (r"\b(all[- ]time |52[- ]week )?(high|peak|highest (adjusted )?(close|price))\b", "high"),
     (r"\b(all[- ]time |52[- ]week )?(low|trough|lowest (adjusted )?(close|price))\b", "low"),
     (
@@ -223,7 +232,8 @@ _METRICS: list[tuple[str, WindowMetric]] = [
 _UNMAPPED_METRICS = re.compile(
     r"\bsharpe\b|\bsortino\b|\btreynor\b|information ratio|dividend|\bp/?e\b(?! ratio of)"
     r"|price[- ]to[- ]earnings|earnings per share|\beps\b|ebitda|free cash flow|market cap"
-    r"|implied vol|option|open(ing)? price|\bintraday\b|short interest|credit rating"
+    r"|implied vol|option|open(ing)? price|\bopen(ed)? (at|on)\b|\bintraday\b|short interest"
+    r"|credit rating"
     r"|\bgross margin\b|\bcapex\b|book value per share|enterprise value|\bskew(ness)?\b"
     r"|\bkurtosis\b|\bvwap\b|moving average|\brsi\b|\bmacd\b",
     re.I,
@@ -250,9 +260,10 @@ _ARITHMETIC: list[tuple[str, ArithmeticOp]] = [
         "minus",
     ),
     (r"\bratio (of|between)\b|\bdivided by\b|\bas a (share|multiple|fraction) of\b", "ratio"),
-    (r"\bgrowth\b|\bgrew\b|\bpercent(age)? change\b|\bgrowth rate\b", "growth"),
+    (r"\bgrowth\b|\bgrew\b|\bgrow\b|\bpercent(age)? change\b|\bgrowth rate\b", "growth"),
     (
-        r"\bchange(d)? (in|of)\b|\bhow much did\b.{0,40}\b(change|move|rise|fall|increase|drop)",
+        r"\bchange(d)? (in|of)\b|\bhow much did\b.{0,80}\b(change|rise|fall|increase|drop)\b"
+        r"|\brise or fall\b",
         "change",
     ),
 ]
@@ -282,7 +293,7 @@ _RANK_WORDS = re.compile(
     re.I,
 )
 _LOOKBACK = re.compile(
-    r"\b(\d{1,4})[- ](?:trading[- ])?(day|week|month)s?\b(?![- ]?(loan|horizon))", re.I
+    r"\b(\d{1,4})[- ](?:trading[- ])?(day|week|month|session)s?\b(?![- ]?(loan|horizon))", re.I
 )
 _QUARTER_WORDS = re.compile(
     r"\b(first|second|third|fourth|1st|2nd|3rd|4th)\s+quarter\s+(?:of\s+)?(\d{4})\b", re.I
@@ -301,7 +312,8 @@ _FISCAL = re.compile(r"\b(?:fiscal(?: year)?|fy)\s*'?(\d{4}|\d{2})\b", re.I)
 _RELATIVE = re.compile(
     r"\b(last|past|previous|this|current) (week|month|quarter|year|\d+ (days|weeks|months|years))"
     r"\b|\bytd\b|\byear[- ]to[- ]date\b|\bmonth[- ]to[- ]date\b|\bsince inception\b|\byesterday\b"
-    r"|\btoday\b|\brecent(ly)?\b",
+    r"|\btoday\b|\brecent(ly)?\b|\b(last|this|past) (monday|tuesday|wednesday|thursday|friday"
+    r"|saturday|sunday|weekend|session)\b|\bthis morning\b|\bright now\b|\bcurrently\b",
     re.I,
 )
 
@@ -368,7 +380,8 @@ def _dates_into(q: str, low: str, e: ent.Entities, req: QuestionRequest) -> None
         req.fiscal_years.append(year)
         cons.append(Constraint(kind="fiscal_year", text=m.group(0), value=str(year)))
     window = _named_period(q)
-    if e.period and (window is None or len(e.dates) == 0 and window.granularity == "year"):
+    explicit_days = bool(ent._ISO.search(q) or ent._MDY.search(q) or ent._DMY.search(q))
+    if e.period and (window is None or explicit_days):
         start, end = e.period
         gran: Granularity = (
             "year" if (start.month, start.day, end.month, end.day) == (1, 1, 12, 31) else "day"
@@ -396,14 +409,17 @@ def _dates_into(q: str, low: str, e: ent.Entities, req: QuestionRequest) -> None
     back = _LOOKBACK.search(low)
     if back and req.metric is None and not req.features:
         back = None  # "3-month T-bill", "12 month loan": a name, not a window
-    if back and back.group(2).lower() == "day":
+    if back and back.group(2).lower() in ("day", "session"):
         n = int(back.group(1))
-        stored = {"20", "60", "252", "1"}
-        if back.group(1) not in stored and 2 <= n <= 5000:
+        if 2 <= n <= 5000:
             req.lookback_days = n
-            cons.append(Constraint(kind="lookback", text=back.group(0), value=f"{n} trading days"))
+            cons.append(Constraint(kind="lookback", text=back.group(0), value=str(n)))
     elif back:
         cons.append(Constraint(kind="lookback", text=back.group(0), understood=False))
+    if req.window is None and req.as_of is None and not req.fiscal_years:
+        for y in re.finditer(r"(?<!\d)(1[89]\d\d|20\d\d)(?!\d)", q):
+            # a year the date rules could not place ("1932-05", "3Q 11"): never silently dropped
+            cons.append(Constraint(kind="date", text=y.group(0), understood=False))
     for r in _RELATIVE.finditer(q):
         if req.window is None and req.as_of is None and not req.fiscal_years:
             cons.append(Constraint(kind="window", text=r.group(0), understood=False))
@@ -413,37 +429,67 @@ def _only_year_dates(e: ent.Entities) -> bool:
     return all((d.month, d.day) == (12, 31) for d in e.dates)
 
 
-def _named_period(q: str) -> DateWindow | None:
-    """A month, quarter or year the question names as a whole period (not an as-of day)."""
-    m = ent._QUARTER.search(q)
-    qm = _QUARTER_WORDS.search(q)
-    if m or qm:
-        if m:
-            quarter, year = int(m.group(1) or m.group(4)), int(m.group(2) or m.group(3))
+_QUARTER_ANY = re.compile(
+    r"\bQ([1-4])\s*'?(\d{4})\b|\b(\d{4})\s*-?Q([1-4])\b|\b([1-4])Q\s*(\d{4})\b"
+    r"|\b(first|second|third|fourth|1st|2nd|3rd|4th)\s+quarter\s+(?:of\s+)?(\d{4})\b",
+    re.I,
+)
+_YEAR_MONTH = re.compile(r"(?<![\d-])(\d{4})-(0[1-9]|1[0-2])(?![\d-])")
+
+
+def _quarters(q: str) -> list[DateWindow]:
+    out = []
+    for m in _QUARTER_ANY.finditer(q):
+        g = m.groups()
+        if g[0]:
+            quarter, year = int(g[0]), int(g[1])
+        elif g[2]:
+            quarter, year = int(g[3]), int(g[2])
+        elif g[4]:
+            quarter, year = int(g[4]), int(g[5])
         else:
-            assert qm is not None
-            quarter, year = _ORDINAL[qm.group(1).lower()], int(qm.group(2))
+            quarter, year = _ORDINAL[g[6].lower()], int(g[7])
         end_month = quarter * 3
-        return DateWindow(
+        out.append(DateWindow(
             start=date(year, end_month - 2, 1),
             end=date(year, end_month, calendar.monthrange(year, end_month)[1]),
             granularity="quarter",
             label=f"Q{quarter} {year}",
-        )
-    if ent._ISO.search(q) or ent._MDY.search(q) or ent._DMY.search(q) or ent._MID.search(q):
-        return None
-    for m in ent._MY.finditer(q):
-        if re.match(r"end", m.group(0), re.I):
-            continue
-        if re.search(r"(end of|end-|as of|at the end of)\s*$", q[: m.start()], re.I):
-            continue
-        year, month = int(m.group(2)), ent._MONTHS[m.group(1).lower()]
-        return DateWindow(
+        ))  # fmt: skip
+    return out
+
+
+def _months(q: str) -> list[DateWindow]:
+    found: list[tuple[int, int, int]] = []
+    for m in _YEAR_MONTH.finditer(q):
+        found.append((m.start(), int(m.group(1)), int(m.group(2))))
+    if not (ent._ISO.search(q) or ent._MDY.search(q) or ent._DMY.search(q) or ent._MID.search(q)):
+        for m in ent._MY.finditer(q):
+            if re.match(r"end", m.group(0), re.I):
+                continue
+            if re.search(r"(end of|end-|as of|at the end of)\s*$", q[: m.start()], re.I):
+                continue
+            found.append((m.start(), int(m.group(2)), ent._MONTHS[m.group(1).lower()]))
+    return [
+        DateWindow(
             start=date(year, month, 1),
             end=date(year, month, calendar.monthrange(year, month)[1]),
             granularity="month",
             label=f"{calendar.month_name[month]} {year}",
         )
+        for _, year, month in sorted(found)
+    ]
+
+
+def _named_period(q: str) -> DateWindow | None:
+    """A month or quarter the question names as a whole period, or a span between two of them."""
+    for periods in (_quarters(q), _months(q)):
+        if len(periods) >= 2 and re.search(r"\bfrom\b|\bbetween\b|\bto\b|\bthrough\b", q, re.I):
+            first, last = periods[0], periods[-1]
+            return DateWindow(start=first.start, end=last.end, granularity="day",
+                              label=f"{first.label} to {last.label}")  # fmt: skip
+        if periods:
+            return periods[0]
     return None
 
 
@@ -465,8 +511,8 @@ def _metric_into(low: str, req: QuestionRequest) -> None:
         "beta",
         "dollar_volume",
         "volume",
-        "return",
         "volatility",
+        "return",
     ):
         if preferred in names:
             chosen = preferred  # type: ignore[assignment]
@@ -493,15 +539,33 @@ def _metric_into(low: str, req: QuestionRequest) -> None:
         cons.append(Constraint(kind="metric", text=m.group(0), understood=False))
 
 
+_SHARE_OF = re.compile(r"\b(what|which) (fraction|share|proportion|percentage|part) of\b", re.I)
+_ITEM_RELATION = re.compile(r"\b(over|to|divided by|relative to|per|versus|vs\.?)\b", re.I)
+
+
 def _arithmetic_into(low: str, req: QuestionRequest) -> None:
     if req.arithmetic is not None:
         return
+    if len(req.items) == 2:
+        a, b = req.items
+        if _SHARE_OF.search(low):
+            # "what fraction of total assets was cash": the part over the whole
+            req.arithmetic = Arithmetic(op="ratio", left=b, right=a)
+        elif _ITEM_RELATION.search(low) and not re.search(r"\b(and|both|each)\b", low):
+            req.arithmetic = Arithmetic(op="ratio", left=a, right=b)
+        if req.arithmetic is not None:
+            req.constraints.append(Constraint(kind="arithmetic", text=f"{a} / {b}",
+                                              value=f"{req.arithmetic.left}/"
+                                              f"{req.arithmetic.right}"))  # fmt: skip
+            return
     for pattern, op in _ARITHMETIC:
         m = re.search(pattern, low)
         if not m:
             continue
         operands = _operands(req)
         left, right = (operands + [None, None])[:2]
+        if op == "change" and re.search(r"\bpercent|%|\bpct\b", low):
+            op = "growth"  # "how much did M1 increase, in percent": a growth rate
         if op in ("growth", "change"):
             right = None
         elif right is None:

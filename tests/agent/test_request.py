@@ -135,3 +135,28 @@ def test_tool_arguments_are_held_to_the_question() -> None:
                                                  "names": ["max_drawdown_252d"]})  # fmt: skip
     day = parse("What was the VIX on 2018-02-05?")
     assert check_tool_args(day, "get_features", {"entities": ["US"], "as_of": "2018-02-06"})
+
+
+def test_sentences_split_offline_with_filing_abbreviations(monkeypatch: pytest.MonkeyPatch) -> None:
+    import nltk
+
+    from app.agent import compose
+
+    def no_download(*_a: object, **_k: object) -> None:
+        raise AssertionError("the sentence splitter tried to download data")
+
+    monkeypatch.setattr(nltk, "download", no_download)
+    compose._PUNKT.clear()
+    text = ("Pfizer Inc. sold Comirnaty in the U.S. and abroad. Revenues were $81.3 billion in "
+            "2021. The Company, e.g. through No. 3 plants, grew.")  # fmt: skip
+    assert compose.split_sentences(text) == [
+        "Pfizer Inc. sold Comirnaty in the U.S. and abroad.",
+        "Revenues were $81.3 billion in 2021.",
+        "The Company, e.g. through No. 3 plants, grew.",
+    ]
+    passage = {"text": text}
+    # only sentences with the question's key terms are quoted; figures when a figure is asked
+    assert compose.best_sentences(passage, ["revenues"], figures=True) == [
+        "Revenues were $81.3 billion in 2021."
+    ]
+    assert compose.best_sentences(passage, ["talc"]) == []
