@@ -27,6 +27,15 @@ SOURCE_TABLES = {
 }
 
 
+def unpivot(table: str, definitions: list[FeatureDefinition]) -> str:
+    """SQL giving (entity, ts, feature, value) for every finite value of wide ``table``."""
+    names = ", ".join(f'"{d.name}"' for d in definitions)
+    return (
+        f"SELECT entity, ts, feature, value FROM (UNPIVOT {table} ON {names} "
+        "INTO NAME feature VALUE value) WHERE isfinite(value)"
+    )
+
+
 def sql_date(value: date) -> str:
     """``value`` as a SQL DATE literal."""
     return f"DATE '{value.isoformat()}'"

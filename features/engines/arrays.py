@@ -19,7 +19,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from features.definitions import FeatureDefinition
-from features.sources import ORDER_ERROR, STAGED, base_query, entity_query
+from features.sources import ORDER_ERROR, STAGED, base_query, entity_query, unpivot
 from ingestion.errors import InputError
 
 if TYPE_CHECKING:
@@ -277,10 +277,7 @@ def stage_long(
             f"INSERT INTO {STAGED} SELECT CAST(entity AS VARCHAR), ts, {names} FROM _feature_chunk"
         )
         con.unregister("_feature_chunk")
-    return (
-        f"SELECT entity, ts, feature, value FROM (UNPIVOT {STAGED} ON {names} "
-        "INTO NAME feature VALUE value) WHERE isfinite(value)"
-    )
+    return unpivot(STAGED, definitions)
 
 
 def _wide(src: SortedSource, definitions: list[FeatureDefinition], block: Block) -> pa.Table:

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from features.definitions import FeatureDefinition
 from features.engines.sql import StageCompiler
 from features.expressions import EWMA_EPOCH
-from features.sources import SOURCE_TABLES, STAGED, base_query, sql_date
+from features.sources import SOURCE_TABLES, STAGED, base_query, sql_date, unpivot
 from ingestion.errors import ConfigError, StoreError
 
 if TYPE_CHECKING:
@@ -265,10 +265,7 @@ class SparkEngine:
                 con.execute(f"CREATE TEMP TABLE {STAGED} (entity VARCHAR, ts DATE, {columns})")
         finally:
             shutil.rmtree(work, ignore_errors=True)
-        return (
-            f"SELECT entity, ts, feature, value FROM (UNPIVOT {STAGED} ON {names} "
-            "INTO NAME feature VALUE value) WHERE isfinite(value)"
-        )
+        return unpivot(STAGED, definitions)
 
     def version(self) -> str:
         """Spark's version and the master it ran on."""

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from features.definitions import FeatureDefinition
 from features.expressions import EWMA_EPOCH
-from features.sources import ORDER_ERROR, base_query, entity_query, sql_date, trimmed
+from features.sources import ORDER_ERROR, base_query, entity_query, sql_date, trimmed, unpivot
 
 if TYPE_CHECKING:
     import duckdb
@@ -375,10 +375,8 @@ def feature_query(
     where = "WHERE " + " AND ".join(keep + since_cut) if keep or since_cut else ""
     if wide:
         return f"WITH {ctes}\nSELECT entity, ts, {names} FROM {last} {where}"
-    return (
-        f"WITH {ctes},\nwide AS (SELECT entity, ts, {names} FROM {last} {where})\n"
-        f"SELECT entity, ts, feature, value FROM "
-        f"(UNPIVOT wide ON {names} INTO NAME feature VALUE value) WHERE isfinite(value)"
+    return f"WITH {ctes},\nwide AS (SELECT entity, ts, {names} FROM {last} {where})\n" + unpivot(
+        "wide", definitions
     )
 
 

@@ -68,6 +68,7 @@ def test_spark_windows_match_the_reference_on_random_sources(data: dict, spark_e
     assert _mismatches(got, _batch(con)) == []
 
 
+@pytest.mark.slow
 def test_spark_since_keeps_older_rows(spark_engine) -> None:  # noqa: ANN001
     """--since evaluates the whole history and writes only rows dated >= since."""
     from datetime import date
