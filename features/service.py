@@ -75,6 +75,10 @@ class FeatureService:
     @classmethod
     def open(cls, directory: Path) -> FeatureService:
         """The service restored from the last snapshot in ``directory`` (fresh when none)."""
+        # The columnar path hashes large batches with pandas: import it now, not on the first
+        # delivery (1-2 s on a loaded machine, which would be the first events' latency).
+        import pandas  # noqa: F401
+
         directory = Path(directory)
         manifest = directory / MANIFEST
         if not manifest.exists():

@@ -20,6 +20,7 @@ from ingestion.errors import StoreError
 from ingestion.events.schemas import STREAMS, encode_event
 
 PUBLISH_WINDOW = 5_000  # async publishes in flight before waiting for the broker's acks
+MAX_ACK_PENDING = 100_000  # per stream; the feature service acks every few thousand events
 
 
 @dataclass(frozen=True)
@@ -132,74 +133,79 @@ class JetStreamBroker:
         return out
 
     async def source(self, durable: str, after: Mapping[str, int]) -> JetStreamSource:
-        """A durable pull consumer per stream that delivers sequences after ``after[stream]``.
+        """A durable consumer per stream that delivers the sequences after ``after[stream]``.
 
         The consumer keeps its name (and the broker its acknowledged floor) across restarts;
-        when its floor is not where the snapshot says (a crash between snapshot and ack, or a
-        lost snapshot), it is recreated to start right after the snapshot's sequence, so nothing
-        is skipped and nothing is applied twice.
+        when its floor is not where the snapshot says, or deliveries are still unacknowledged
+        (a crash between snapshot and ack, or a lost snapshot), it is recreated to start right
+        after the snapshot's sequence, so nothing is skipped and nothing is applied twice.
+        Messages are pushed to us as they are stored (no polling delay), at most
+        ``MAX_ACK_PENDING`` unacknowledged per stream.
         """
         from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
         from nats.js.errors import NotFoundError
 
-        subs = {}
+        source = JetStreamSource()
         for stream, prefix in STREAMS.values():
             start = int(after.get(stream, 0))
             name = f"{durable}-{stream.lower()}"
+            config = None
             try:
                 info = await self.js.consumer_info(stream, name)
                 if int(info.ack_floor.stream_seq) != start or info.num_ack_pending:
                     await self.js.delete_consumer(stream, name)
                     raise NotFoundError
             except NotFoundError:
-                await self.js.add_consumer(
-                    stream,
-                    ConsumerConfig(
-                        durable_name=name,
-                        deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
-                        opt_start_seq=start + 1,
-                        ack_policy=AckPolicy.ALL,
-                        ack_wait=300,
-                        max_ack_pending=-1,
-                        filter_subject=f"{prefix}.>",
-                    ),
+                config = ConsumerConfig(
+                    deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
+                    opt_start_seq=start + 1,
+                    ack_policy=AckPolicy.ALL,
+                    ack_wait=300,
+                    max_ack_pending=MAX_ACK_PENDING,
                 )
-            subs[stream] = await self.js.pull_subscribe_bind(name, stream=stream)
-        return JetStreamSource(subs)
+            sub = await self.js.subscribe(
+                f"{prefix}.>",
+                stream=stream,
+                durable=name,
+                manual_ack=True,
+                config=config,
+                cb=source.handler(stream),
+            )
+            source.subs.append(sub)
+        return source
 
 
 class JetStreamSource:
-    """``EventSource`` over one pull subscription per stream, fetched concurrently."""
+    """``EventSource`` over one push subscription per stream, merged into one queue.
 
-    def __init__(self, subs: Mapping[str, Any]) -> None:
-        """Start one fetch loop per stream feeding a shared queue (stream order is kept)."""
-        self.subs = dict(subs)
-        self.queue: asyncio.Queue[list[Delivery]] = asyncio.Queue(maxsize=64)
-        self.tasks = [asyncio.ensure_future(self._pull(s, sub)) for s, sub in self.subs.items()]
+    Each subscription's callback runs in delivery order, so each stream's order is kept.
+    """
 
-    async def _pull(self, stream: str, sub: Any) -> None:
-        import nats.errors
+    def __init__(self) -> None:
+        """An empty source; ``JetStreamBroker.source`` adds the subscriptions."""
+        self.subs: list[Any] = []
+        self.queue: asyncio.Queue[Delivery] = asyncio.Queue()
 
-        while True:
-            try:
-                msgs = await sub.fetch(1000, timeout=1.0)
-            except (TimeoutError, nats.errors.TimeoutError):
-                continue
-            batch = []
-            for m in msgs:
-                meta = m.metadata
-                batch.append(Delivery(stream, int(meta.sequence.stream), m.data, meta.timestamp, m))
-            await self.queue.put(batch)
+    def handler(self, stream: str) -> Any:
+        """The callback that queues one stream's messages."""
+
+        async def on_message(m: Any) -> None:
+            meta = m.metadata
+            self.queue.put_nowait(
+                Delivery(stream, int(meta.sequence.stream), m.data, meta.timestamp, m)
+            )
+
+        return on_message
 
     async def fetch(self, max_events: int, timeout: float) -> list[Delivery]:
-        """Deliveries queued so far (waiting up to ``timeout`` for the first batch)."""
+        """Deliveries queued so far (waiting up to ``timeout`` for the first one)."""
         out: list[Delivery] = []
         try:
-            out.extend(await asyncio.wait_for(self.queue.get(), timeout))
+            out.append(await asyncio.wait_for(self.queue.get(), timeout))
         except TimeoutError:
             return out
         while len(out) < max_events and not self.queue.empty():
-            out.extend(self.queue.get_nowait())
+            out.append(self.queue.get_nowait())
         return out
 
     async def ack(self, upto: Mapping[str, Delivery]) -> None:
@@ -208,9 +214,7 @@ class JetStreamSource:
             await delivery.handle.ack()
 
     async def close(self) -> None:
-        """Stop the fetch loops."""
-        for task in self.tasks:
-            task.cancel()
-        for task in self.tasks:
-            with contextlib.suppress(BaseException):
-                await task
+        """Stop the subscriptions (the durable consumers stay on the broker)."""
+        for sub in self.subs:
+            with contextlib.suppress(Exception):
+                await sub.unsubscribe()
