@@ -174,3 +174,14 @@ def test_schedule_runs_for_the_previous_business_day() -> None:
     assert result.exit_code == 0 and "as of" in result.stdout
     bad = sightline("batch", "schedule", "--cron", "every night", "--next", "1")
     assert bad.exit_code == 1 and "crontab" in bad.output
+
+
+def test_the_scheduled_job_runs_the_previous_business_day(book: Runtime) -> None:
+    from app.batch.schedule import scheduled_job
+
+    messages: list[str] = []
+    assert scheduled_job(book, "admin", messages.append) == 0
+    expected = previous_business_day(datetime.now(UTC))
+    with book.warehouse.reader() as con:
+        assert batch_store.current_run_id(con, expected) is not None
+    assert any("succeeded" in m for m in messages)
