@@ -66,8 +66,15 @@ def test_morning_report_is_readable_and_tied_to_its_run(book: Runtime, tmp_path:
     assert shown["DEMO.es_historical_usd.0.99"] == asked["values"]["es_historical_usd"]
     assert shown["DEMO.market_value_usd.0.99"] == asked["values"]["market_value_usd"]
     text = soup.get_text(" ")
-    for heading in ("Risk summary", "Limit usage", "Top contributors", "Basel traffic light",
-                    "probability of default", "Reconciliation exceptions", "Data quality"):
+    for heading in (
+        "Risk summary",
+        "Limit usage",
+        "Top contributors",
+        "Basel traffic light",
+        "probability of default",
+        "Reconciliation exceptions",
+        "Data quality",
+    ):
         assert heading in text  # fmt: skip
     assert "RED" in text  # March 2020: the DEMO book's 99% VaR was exceeded 11 times in 250 days
     assert "stale_price" in text and "IBM" in text
