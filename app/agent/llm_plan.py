@@ -6,8 +6,9 @@
 2. Coverage: that request is held against the one the rules parsed from the same question — the
    tickers, the day, the window, the metric, ranking and arithmetic must agree; a disagreement gets
    one repair turn, then the offline answer (``degraded``) with the reason.
-3. The deterministic path computes the answer (the same tools, templates and grounding as
-   offline), so every figure comes from code, not from the model.
+3. The deterministic path runs that request (``planner.plan_and_answer(request=...)``: the same
+   executor, tools, templates, coverage and grounding as offline), so every figure comes from
+   code, not from the model; the rules fill only the fields the model left empty.
 4. A second call writes the prose around those figures; it must pass ``app.agent.acceptance``
    (grounded, on topic, no tool-call text, no refusal over data) and keep the computed figures.
    Otherwise: one repair turn, then the computed text is shown as ``degraded``.
@@ -79,6 +80,20 @@ def disagreements(llm: QuestionRequest, rules: QuestionRequest) -> list[str]:
     return out
 
 
+def merged(llm: QuestionRequest, rules: QuestionRequest) -> QuestionRequest:
+    """The request that runs: the model's fields, with what the rules saw where it left a gap.
+
+    Where both set a field they agree (``disagreements`` is empty by now); the rules' constraints
+    stay, so coverage still holds the plan to every one of them.
+    """
+    update = {
+        k: getattr(rules, k)
+        for k in PLAN_FIELDS
+        if getattr(llm, k) in (None, [], False) and getattr(rules, k) not in (None, [], False)
+    }
+    return llm.model_copy(update=update)
+
+
 def run(
     model: ChatModel,
     question: str,
@@ -103,13 +118,12 @@ def run(
     draft = Draft(text="", llm=model.name, prompt=prompt_versions(PROMPTS))
     draft.details["llm_scope"] = {"intent": scope.intent, "mode": "plan"}
     limit = prompt_limit(model, token_budget)
-    _plan(model, question, rules, draft, limit)  # held to the rules; the plan runs below
-    computed = planner.plan_and_answer(question, ctx, evidence, history)
+    request = merged(_plan(model, question, rules, draft, limit), rules)
+    computed = planner.plan_and_answer(question, ctx, evidence, history, request=request)
     draft.chart, draft.details["planner"] = computed.chart, computed.details
     if computed.status != "answered":
         draft.text, draft.status = computed.text, computed.status
         return draft
-    draft.details["plan"]["executed"] = "offline intent plan (same request as the rules')"
     _write(model, question, computed.text, evidence, scope, draft, limit)
     return draft
 

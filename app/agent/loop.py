@@ -5,7 +5,8 @@ questions the planner declines (secrets, code, advice, forecasts, off-topic) are
 too, without a model call, and the rest get only the tools their intent can need. Each turn the
 model may call tools (at most ``max_tool_calls`` per question; tool calls written as text count
 the same) or write the answer. The request is kept under the token budget, itself kept inside
-the server's context. A final text must pass ``app.agent.acceptance``; if it fails, the model
+the server's context. A final text must pass ``app.agent.acceptance`` (its coverage part holds
+the model's tool arguments to the question's parsed constraints); if it fails, the model
 gets one repair turn with the problems listed, then ``AnswerRejected`` (an ``LLMUnavailable``)
 sends the caller to the offline planner, which answers ``degraded`` with the reason recorded.
 A model whose ``mode`` is ``plan`` (``SIGHTLINE_LLM_MODE=plan``) goes to ``app.agent.llm_plan``.
@@ -25,13 +26,15 @@ from app.agent.acceptance import (
     question_scope,
     run_declined,
 )
+from app.agent.coverage import check_tool_args
 from app.agent.evidence import Evidence
 from app.agent.prompts import load_prompt, prompt_versions
+from app.agent.request import Catalog, QuestionRequest, parse_question
 from app.agent.result import Draft
 from app.agent.toolbox import execute
 from app.llm import textcalls
 from app.llm.base import ChatModel, Reply, ToolCall
-from tools.agent_tools import TOOLS, openai_schemas
+from tools.agent_tools import TOOLS, known_entities, openai_schemas
 from tools.context import ToolContext
 
 _URL = re.compile(r"(?:https?|ftp)://\S+|www\.\S+", re.IGNORECASE)
@@ -79,6 +82,8 @@ def run(
         {"role": "user", "content": question},
     ]
     draft = Draft(text="", llm=model.name, prompt=prompt_versions())
+    rules = parse_question(question, Catalog.from_names(known_entities(ctx)))
+    first_call = len(evidence.calls)
     draft.details["llm_scope"] = {
         "intent": scope.intent,
         "tools": [s["function"]["name"] for s in schemas],
@@ -104,7 +109,13 @@ def run(
         text, removed = _strip_links(reply.content.strip())
         if removed:
             draft.warnings.append(f"removed {removed} link(s) from the model's answer")
-        verdict = acceptance.check(text, question, evidence, terms=set(scope.terms))
+        verdict = acceptance.check(
+            text,
+            question,
+            evidence,
+            terms=set(scope.terms),
+            coverage=lambda _text: call_mismatches(rules, evidence.calls[first_call:]),
+        )
         if reply.finish_reason == "length":
             verdict.problems.append("the answer was cut off (max_tokens): answer in fewer words")
         _record_verdict(draft, verdict, repaired)
@@ -122,6 +133,25 @@ def run(
         repair = load_prompt("answer_repair").text.format(problems=verdict.feedback())
         messages.append({"role": "user", "content": repair})
     raise AnswerRejected("the step limit was reached before an accepted answer")
+
+
+def call_mismatches(rules: QuestionRequest, calls: list[Any]) -> list[str]:
+    """The model's tool calls held to the question's parsed constraints (``check_tool_args``).
+
+    A tool counts as mismatched only when none of its calls that ran fits: a model that fixed a
+    call after the repair message is not held to its first try.
+    """
+    by_tool: dict[str, list[list[str]]] = {}
+    for call in calls:
+        if call.error:  # refused calls returned no data to answer from
+            continue
+        by_tool.setdefault(call.tool, []).append(check_tool_args(rules, call.tool, call.args))
+    return [
+        f"the tool calls do not fit the question: {problem}"
+        for results in by_tool.values()
+        if all(results)
+        for problem in results[-1]
+    ]
 
 
 def _account(

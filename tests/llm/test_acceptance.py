@@ -184,3 +184,31 @@ def test_degraded_reason_is_in_ask_json_warnings(agent_rt) -> None:  # noqa: ANN
         payload = answer(agent_rt, QUESTION, "analyst", llm=model(server)).to_json()
     assert payload["status"] == "degraded"
     assert any("answered by the offline planner" in w for w in payload["warnings"])
+
+
+def test_tool_calls_for_another_ticker_are_not_covered(agent_rt) -> None:  # noqa: ANN001
+    aapl = {**JPM_VOL, "entities": ["AAPL"]}
+    with srv.ChatServer() as server:
+        server.enqueue(
+            srv.tools(("get_features", json.dumps(aapl))),
+            srv.text("AAPL's 20-day realized volatility is in the results."),
+            srv.tools(("get_features", json.dumps(JPM_VOL))),
+            srv.text(good(agent_rt)),
+        )
+        result = answer(agent_rt, QUESTION, "analyst", llm=model(server))
+    assert result.status == "answered" and result.answer == good(agent_rt)
+    repair = chat_requests(server)[2]["messages"][-1]["content"]
+    assert "do not fit the question" in repair and "AAPL" in repair and "JPM" in repair
+
+
+def test_an_answer_from_the_wrong_ticker_degrades(agent_rt) -> None:  # noqa: ANN001
+    aapl = {**JPM_VOL, "entities": ["AAPL"]}
+    with srv.ChatServer() as server:
+        server.enqueue(
+            srv.tools(("get_features", json.dumps(aapl))),
+            *[srv.text("Here is AAPL's 20-day realized volatility instead.")] * 2,
+        )
+        result = answer(agent_rt, QUESTION, "analyst", llm=model(server))
+    assert result.status == "degraded"
+    assert f"{jpm_vol(agent_rt) * 100:.1f}%" in result.answer
+    assert any("do not fit the question" in w for w in result.warnings)
