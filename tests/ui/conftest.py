@@ -92,7 +92,8 @@ def streamlit_server(home: Path, log_path: Path, **env: str) -> Iterator[str]:
         )  # fmt: skip
         url = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 90
+            # Until the server says it is healthy or the process dies: no clock of our own (a
+            # loaded machine only makes this slower; pytest-timeout is the backstop for a hang).
             while True:
                 if process.poll() is not None:
                     raise RuntimeError(f"streamlit exited early:\n{log_path.read_text()}")
@@ -102,9 +103,7 @@ def streamlit_server(home: Path, log_path: Path, **env: str) -> Iterator[str]:
                             break
                 except OSError:
                     pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"streamlit did not start:\n{log_path.read_text()}")
-                time.sleep(0.3)
+                time.sleep(0.3)  # not ready yet: ask again
             yield url
         finally:
             os.killpg(process.pid, signal.SIGTERM)

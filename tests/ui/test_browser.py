@@ -42,7 +42,8 @@ def settle(page) -> None:  # noqa: ANN001
     page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for(
         timeout=60_000
     )
-    page.wait_for_timeout(500)  # let the last delta paint
+    # Elements of the previous run stay on screen marked stale until the new run replaces them.
+    page.locator('[data-stale="true"]').first.wait_for(state="detached", timeout=60_000)
 
 
 def shot(page, name: str) -> None:  # noqa: ANN001
@@ -81,7 +82,7 @@ def test_roles_end_to_end_in_chromium(chromium, demo_home: Path, tmp_path: Path)
         ask(page, "Show the history of JPM 20-day realized volatility in 2020")
         page.get_by_text("Answered and recorded").nth(1).wait_for(timeout=LONG)
         chart = page.locator('[data-testid="stVegaLiteChart"]').first
-        chart.wait_for(timeout=30_000)
+        chart.wait_for(timeout=LONG)  # drawn after the status line, on a loaded machine later
         assert chart.locator("canvas, svg").count() >= 1
         assert page.get_by_text("realized volatility").count() >= 1
         shot(page, "03-analyst-chart")
