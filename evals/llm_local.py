@@ -35,6 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 GGUF_MAGIC = b"GGUF"
 PARTS = 22
 MODEL_NAME = "qwen2.5-coder-1.5b-instruct-q4_k_m"
+N_CTX = 4096
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,7 @@ def server_command(python: Path, model: Path, port: int, *, chat_format: str | N
     """The llama-cpp-python server command (127.0.0.1 only)."""
     cmd = [
         str(python), "-m", "llama_cpp.server", "--model", str(model), "--model_alias", MODEL_NAME,
-        "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096",
+        "--host", "127.0.0.1", "--port", str(port), "--n_ctx", str(N_CTX),
         "--n_threads", str(max(1, (os.cpu_count() or 2))),
     ]  # fmt: skip
     if chat_format:
@@ -171,6 +172,7 @@ def check(args: argparse.Namespace) -> int:
         llm_mode=args.mode,
         llm_timeout_s=args.timeout,
         llm_stream=not args.no_stream,
+        llm_context_tokens=N_CTX,  # llama-cpp-python's server does not say (no /props)
         rate_limit_per_minute=1000,
     )
     rt = Runtime(settings)

@@ -108,6 +108,7 @@ class OpenAICompatibleChatModel:
         self._context = context_tokens or None
         self._context_probed = bool(context_tokens)
         self.warnings: list[str] = []
+        self.json_object_format = False  # the server takes {"type": "json_object", "schema": ...}
         # The SDK requires a key even for local servers that ignore it; its own retries are off
         # (ours are bounded by the reply's deadline).
         self._client = OpenAI(
@@ -136,7 +137,9 @@ class OpenAICompatibleChatModel:
             request["tools"] = portable_tools(tools)
             request["tool_choice"] = "auto"
         if response_format:
-            request["response_format"] = response_format
+            request["response_format"] = (
+                json_object_form(response_format) if self.json_object_format else response_format
+            )
         if self.temperature is not None:
             request["temperature"] = self.temperature
         deadline = time.monotonic() + self.timeout_s
@@ -181,6 +184,12 @@ class OpenAICompatibleChatModel:
         except LLMUnavailable:
             raise
         except Exception as exc:  # noqa: BLE001 - every failure of the server becomes one error
+            if _format_refused(exc, request):
+                # llama-cpp-python knows only the older {"type": "json_object", "schema": ...}.
+                self.json_object_format = True
+                self.warnings.append("the server refused json_schema; sent as json_object")
+                request["response_format"] = json_object_form(request["response_format"])
+                return self._with_retries(request, on_text, deadline)
             raise _translate(exc) from exc
         raise LLMUnavailable(
             "the LLM server did not answer"
@@ -345,6 +354,25 @@ class _Accumulator:
             finish_reason=self.finish,
             extra=extra,
         )
+
+
+def json_object_form(response_format: dict[str, Any]) -> dict[str, Any]:
+    """A ``json_schema`` response format in the older ``json_object`` + ``schema`` form."""
+    if response_format.get("type") != "json_schema":
+        return response_format
+    schema = (response_format.get("json_schema") or {}).get("schema") or {}
+    return {"type": "json_object", "schema": schema}
+
+
+def _format_refused(exc: BaseException, request: dict[str, Any]) -> bool:
+    import openai
+
+    fmt = request.get("response_format") or {}
+    return (
+        fmt.get("type") == "json_schema"
+        and isinstance(exc, openai.APIStatusError)
+        and exc.status_code in (400, 422)
+    )
 
 
 def _context_from(payload: Any, model: str) -> int | None:

@@ -349,3 +349,18 @@ def test_settings_reach_the_client(monkeypatch: pytest.MonkeyPatch) -> None:
     assert isinstance(model, OpenAICompatibleChatModel)
     assert (model.max_tokens, model.stream, model.retries, model.timeout_s) == (77, False, 5, 9)
     assert model.mode == "tools"
+
+
+def test_a_server_that_refuses_json_schema_gets_the_json_object_form(
+    server: srv.ChatServer,
+) -> None:
+    server.enqueue(srv.error(422, "response_format.type: Input should be 'text' or 'json_object'"))
+    server.enqueue(srv.text('{"tickers": ["JPM"]}'), srv.text("{}"))
+    fmt = {"type": "json_schema", "json_schema": {"name": "x", "schema": {"type": "object"}}}
+    model = client(server, stream=False)
+    reply = model.complete([{"role": "user", "content": "q"}], response_format=fmt)
+    assert reply.content == '{"tickers": ["JPM"]}'
+    sent = [r["body"]["response_format"] for r in server.requests]
+    assert sent == [fmt, {"type": "json_object", "schema": {"type": "object"}}]
+    model.complete([{"role": "user", "content": "q"}], response_format=fmt)
+    assert server.requests[-1]["body"]["response_format"]["type"] == "json_object"
