@@ -6,8 +6,8 @@ document entitlements). A request that also says ``X-Sightline-User`` must name 
 user. The schema is published at ``/openapi.json`` (and browsable at ``/docs``).
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: FastAPI reads the route annotations at run time.
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
@@ -20,18 +20,18 @@ from app.service.live import LiveFeatures
 from app.service.predictions import PredictionError, Predictor
 from app.tokens import InvalidToken, TokenStore
 from app.users import User
-from ingestion.errors import NotFoundError, SightlineError
+from ingestion.errors import NotFoundError, PermissionDenied, SightlineError
 from tools.requests import LoanProfile, PDRequest, RiskRequest
 
 _bearer = HTTPBearer(auto_error=False, description="A token from `sightline tokens create`")
 
 
-class Caller(BaseModel):
+@dataclass(frozen=True)
+class Caller:
     """Who is calling: the token's user and the token id."""
 
     user: User
     token_id: str
-    model_config = ConfigDict(arbitrary_types_allowed=True)
 
 
 class PDBody(BaseModel):
@@ -91,6 +91,8 @@ def create_app(rt: Any) -> FastAPI:
     @app.exception_handler(SightlineError)
     def _error(request: Request, exc: SightlineError) -> JSONResponse:
         status = 404 if isinstance(exc, NotFoundError) else 400
+        if isinstance(exc, PermissionDenied):
+            status = 403  # a role or an information barrier (tools.restricted)
         return JSONResponse({"error": exc.message, "hint": exc.hint or ""}, status_code=status)
 
     @app.post("/v1/predict/pd", tags=["predictions"])
