@@ -1,4 +1,4 @@
-"""The inference service: tokens, roles and barriers, recorded predictions that replay, end to end."""
+"""The inference service: tokens, roles and barriers, recorded predictions that replay, e2e."""
 
 from __future__ import annotations
 
