@@ -39,7 +39,7 @@ EWMA_EPOCH = 2048
 
 
 class SqlCompiler(Protocol):
-    """What a node needs from the SQL compiler (see ``features.batch.StageCompiler``)."""
+    """What a node needs from the SQL compiler (see ``features.engines.sql.StageCompiler``)."""
 
     epoch: int
 
