@@ -21,14 +21,9 @@ from ingestion.schemas import TICKER_PATTERN
 from tools import restricted
 from tools.context import ToolContext
 from tools.errors import BarrierError, ToolInputError
-from tools.history import (
-    FundamentalsArgs,
-    MacroValuesArgs,
-    PriceWindowArgs,
-    fundamentals_values,
-    macro_values,
-    price_window,
-)
+from tools.history import FundamentalsArgs, PriceWindowArgs, fundamentals_values, price_window
+from tools.loan_book import LoanBookArgs, loan_book
+from tools.macro_history import MacroValuesArgs, macro_values
 from tools.requests import PDRequest, RiskRequest
 from tools.sql import run_query
 from tools.sql_guard import PII_COLUMNS
@@ -192,6 +187,11 @@ def fundamentals_stats(ctx: ToolContext, args: FundamentalsArgs) -> dict[str, An
     return fundamentals_values(ctx.connection(), args)
 
 
+def loan_book_stats(ctx: ToolContext, args: LoanBookArgs) -> dict[str, Any]:
+    """Default rate, counts and averages of the loan book (no personal-data columns)."""
+    return loan_book(ctx.connection(), args)
+
+
 def search_documents(ctx: ToolContext, args: SearchDocumentsArgs) -> dict[str, Any]:
     """Hybrid search restricted to the documents the user's groups may see."""
     if ctx.documents is None:
@@ -353,6 +353,13 @@ TOOLS: dict[str, tuple[type[BaseModel], ToolFn, str]] = {
         "An issuer's fundamentals items per fiscal year with source document and page; ratio or "
         "difference of two items (e.g. current ratio = current_assets / current_liabilities), "
         "or year-on-year growth of one.",
+    ),
+    "loan_book": (
+        LoanBookArgs,
+        loan_book_stats,
+        "Loan-book statistics over the loans table: default_rate, count, mean/total credit "
+        "amount, mean duration; filtered by purpose or duration, optionally grouped by purpose, "
+        "housing, job, checking_status, credit_history or savings and ranked.",
     ),
     "search_documents": (
         SearchDocumentsArgs,

@@ -34,11 +34,13 @@ class OutsideData(ToolInputError):
     """A date or period the stored data does not cover; the message gives the covered range."""
 
 
-class _Args(BaseModel):
+class StrictArgs(BaseModel):
+    """Tool arguments: unknown fields refused, values frozen."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class PriceWindowArgs(_Args):
+class PriceWindowArgs(StrictArgs):
     """A quantity computed from daily prices over a window (or on one day)."""
 
     metric: Literal[
@@ -81,25 +83,7 @@ class PriceWindowArgs(_Args):
         return self
 
 
-class MacroValuesArgs(_Args):
-    """Macro series at a day or over a period, with arithmetic between two series."""
-
-    series: list[str] = Field(min_length=1, max_length=2, description="e.g. ['baa', 'aaa']")
-    start: date | None = Field(None, description="first day of the period")
-    end: date | None = Field(None, description="last day of the period, or the day asked about")
-    aggregation: Literal["value", "mean", "max", "min", "last", "first"] = Field(
-        "value",
-        description="value: the observation of that day/month/quarter (a period "
-        "coarser than the series' frequency gives its mean); or an aggregate over the period",
-    )
-    arithmetic: Literal["minus", "ratio", "change", "growth"] | None = Field(
-        None,
-        description="minus/ratio: series[0] vs series[1]; change/growth: last vs first "
-        "observation of the period for series[0]",
-    )
-
-
-class FundamentalsArgs(_Args):
+class FundamentalsArgs(StrictArgs):
     """Items of one issuer's fundamentals per fiscal year, with a ratio or difference of two."""
 
     ticker: str = Field(pattern=TICKER_PATTERN)
@@ -124,7 +108,8 @@ def _coverage(con: duckdb.DuckDBPyConnection, ticker: str) -> tuple[date, date]:
     return row[0], row[1]
 
 
-def _check_inside(what: str, first: date, last: date, start: date | None, end: date | None) -> None:
+def check_inside(what: str, first: date, last: date, start: date | None, end: date | None) -> None:
+    """Raise ``OutsideData`` (with the covered range) when the day or period is not covered."""
     if end is not None and end > last + SLACK or start is not None and start < first - SLACK:
         raise OutsideData(
             f"{what} covers {first} to {last}; the date or period asked about "
@@ -162,7 +147,8 @@ def _series(
     return [tuple(r) for r in rows]  # type: ignore[misc]
 
 
-def _input(entity: str, feature: str, day: Any, value: Any, source: str = "prices") -> dict:
+def input_value(entity: str, feature: str, day: Any, value: Any, source: str = "prices") -> dict:
+    """One input of a derived number, in the trail's feature-value shape."""
     return {
         "entity": entity,
         "feature": feature,
@@ -182,7 +168,7 @@ def price_window(con: duckdb.DuckDBPyConnection, args: PriceWindowArgs) -> dict[
         first, last = _coverage(con, ticker)
         covered[ticker] = [str(first), str(last)]
         try:
-            _check_inside(f"{ticker}'s price history", first, last, args.start, args.end)
+            check_inside(f"{ticker}'s price history", first, last, args.start, args.end)
         except OutsideData:
             if not args.order:
                 raise
@@ -264,7 +250,7 @@ def _price_on(
     ).fetchone()
     if row is None:
         raise OutsideData(f"no price of {ticker} on or before {day}")
-    inputs.append(_input(ticker, "adj_close", row[0], row[1]))
+    inputs.append(input_value(ticker, "adj_close", row[0], row[1]))
     return {
         "ticker": ticker,
         "value": float(row[1]),
@@ -293,8 +279,8 @@ def _one(
     if m == "return":
         out["value"] = float(adj[-1] / adj[0] - 1.0)
         inputs += [
-            _input(ticker, "adj_close", days[0], adj[0]),
-            _input(ticker, "adj_close", days[-1], adj[-1]),
+            input_value(ticker, "adj_close", days[0], adj[0]),
+            input_value(ticker, "adj_close", days[-1], adj[-1]),
         ]
     elif m == "max_drawdown":
         peaks = np.maximum.accumulate(adj)
@@ -305,8 +291,8 @@ def _one(
             value=float(dd[trough]), peak_date=str(days[peak]), trough_date=str(days[trough])
         )
         inputs += [
-            _input(ticker, "adj_close", days[peak], adj[peak]),
-            _input(ticker, "adj_close", days[trough], adj[trough]),
+            input_value(ticker, "adj_close", days[peak], adj[peak]),
+            input_value(ticker, "adj_close", days[trough], adj[trough]),
         ]
     elif m == "volatility":
         r = np.diff(np.log(adj))
@@ -315,8 +301,8 @@ def _one(
             returns=len(r),
         )
         inputs += [
-            _input(ticker, "adj_close", days[0], adj[0]),
-            _input(ticker, "adj_close", days[-1], adj[-1]),
+            input_value(ticker, "adj_close", days[0], adj[0]),
+            input_value(ticker, "adj_close", days[-1], adj[-1]),
         ]
     elif m in ("volume", "dollar_volume"):
         vol = np.array([r[3] for r in rows], dtype=float)
@@ -334,7 +320,7 @@ def _one(
             "last": vol[-1],
         }
         out.update(value=float(totals[how]), aggregation=how, days=len(vol))
-        inputs.append(_input(ticker, f"{m} {how}", f"{days[0]}..{days[-1]}", out["value"]))
+        inputs.append(input_value(ticker, f"{m} {how}", f"{days[0]}..{days[-1]}", out["value"]))
     elif m == "price":
         how = args.aggregation or "last"
         totals = {
@@ -345,21 +331,23 @@ def _one(
             "sum": adj.sum(),
         }
         out.update(value=float(totals[how]), aggregation=how, date=str(days[-1]))
-        inputs.append(_input(ticker, f"adj_close {how}", f"{days[0]}..{days[-1]}", out["value"]))
+        inputs.append(
+            input_value(ticker, f"adj_close {how}", f"{days[0]}..{days[-1]}", out["value"])
+        )
     elif m == "price_change":
         out["value"] = float(adj[-1] - adj[0])
-        inputs += [_input(ticker, "adj_close", days[0], adj[0]),
-                   _input(ticker, "adj_close", days[-1], adj[-1])]  # fmt: skip
+        inputs += [input_value(ticker, "adj_close", days[0], adj[0]),
+                   input_value(ticker, "adj_close", days[-1], adj[-1])]  # fmt: skip
     elif m in ("worst_day", "best_day"):
         moves = adj[1:] / adj[:-1] - 1.0
         i = int(np.argmin(moves) if m == "worst_day" else np.argmax(moves))
         out.update(value=float(moves[i]), date=str(days[i + 1]), previous_date=str(days[i]))
-        inputs += [_input(ticker, "adj_close", days[i], adj[i]),
-                   _input(ticker, "adj_close", days[i + 1], adj[i + 1])]  # fmt: skip
+        inputs += [input_value(ticker, "adj_close", days[i], adj[i]),
+                   input_value(ticker, "adj_close", days[i + 1], adj[i + 1])]  # fmt: skip
     elif m in ("high", "low"):
         i = int(np.argmax(adj) if m == "high" else np.argmin(adj))
         out.update(value=float(adj[i]), date=str(days[i]))
-        inputs.append(_input(ticker, "adj_close", days[i], adj[i]))
+        inputs.append(input_value(ticker, "adj_close", days[i], adj[i]))
     elif m == "beta":
         bench = _series(con, args.benchmark, date.fromisoformat(out["first_date"]), days[-1], None)
         x, y = _aligned(rows, bench)
@@ -391,7 +379,9 @@ def _pair(
     if len(x) < 3:
         raise InsufficientData(f"too few common trading days of {a} and {b} in that window")
     value = float(np.corrcoef(x, y)[0, 1])
-    inputs.append(_input(f"{a}~{b}", "correlation_daily_log_returns", f"{start}..{end}", value))
+    inputs.append(
+        input_value(f"{a}~{b}", "correlation_daily_log_returns", f"{start}..{end}", value)
+    )
     return {
         "ticker": f"{a}/{b}",
         "tickers": [a, b],
@@ -403,140 +393,6 @@ def _pair(
 
 
 # -- macro ----------------------------------------------------------------------------------------
-_FREQ_WORDS = {"D": "daily", "M": "monthly", "Q": "quarterly", "A": "annual", "Y": "annual"}
-
-
-def _period_of(day: date, freq: str) -> tuple[date, date]:
-    """The observation period holding ``day``: its month, quarter or year (daily: the last week)."""
-    import calendar
-
-    if freq == "M":
-        return day.replace(day=1), day.replace(day=calendar.monthrange(day.year, day.month)[1])
-    if freq == "Q":
-        m0 = 3 * ((day.month - 1) // 3) + 1
-        return date(day.year, m0, 1), date(
-            day.year, m0 + 2, calendar.monthrange(day.year, m0 + 2)[1]
-        )
-    if freq in ("A", "Y"):
-        return date(day.year, 1, 1), date(day.year, 12, 31)
-    return day - SLACK, day
-
-
-def macro_values(con: duckdb.DuckDBPyConnection, args: MacroValuesArgs) -> dict[str, Any]:
-    """Each series at the day or over the period, then the arithmetic between them."""
-    if args.arithmetic in ("minus", "ratio") and len(args.series) != 2:
-        raise ToolInputError(f"{args.arithmetic} needs two series", hint="give two series")
-    if args.end is None:
-        raise ToolInputError("give the day (end) or the period (start and end)")
-    inputs: list[dict[str, Any]] = []
-    values = [_macro_one(con, s, args, inputs) for s in args.series]
-    out: dict[str, Any] = {
-        "series": values,
-        "inputs": inputs,
-        "start": str(args.start) if args.start else None,
-        "end": str(args.end),
-    }
-    if args.arithmetic == "minus":
-        out["value"] = values[0]["value"] - values[1]["value"]
-    elif args.arithmetic == "ratio":
-        out["value"] = values[0]["value"] / values[1]["value"] if values[1]["value"] else None
-    elif args.arithmetic in ("change", "growth"):
-        v = values[0]
-        if v["first"] is None or v["first"]["date"] == v["last"]["date"]:
-            raise InsufficientData(
-                "a change needs two observations in the period", hint="widen the period"
-            )
-        a, b = v["first"]["value"], v["last"]["value"]
-        out["value"] = b - a if args.arithmetic == "change" else (b / a - 1.0 if a else None)
-    else:
-        out["value"] = values[0]["value"]
-    out["arithmetic"] = args.arithmetic
-    return out
-
-
-def _macro_one(
-    con: duckdb.DuckDBPyConnection, series: str, args: MacroValuesArgs, inputs: list[dict[str, Any]]
-) -> dict[str, Any]:
-    meta = con.execute(
-        "SELECT any_value(frequency), any_value(unit), min(date), max(date) FROM macro "
-        "WHERE series = ?",
-        [series],
-    ).fetchone()
-    if meta is None or meta[0] is None:
-        raise InsufficientData(f"no macro series {series}", hint="list them with describe_data")
-    freq, unit, first, last = meta
-    covered_from = _period_of(first, str(freq))[0] if freq != "D" else first
-    _check_inside(
-        f"macro series {series} ({_FREQ_WORDS.get(str(freq), freq)})",
-        covered_from,
-        last,
-        args.start,
-        args.end,
-    )
-    if args.start is None:  # one day: the observation of the period holding that day
-        assert args.end is not None  # checked by macro_values
-        lo, hi = _period_of(args.end, str(freq))
-        row = con.execute(
-            "SELECT date, value FROM macro WHERE series = ? AND date BETWEEN ? AND ? "
-            "ORDER BY date DESC LIMIT 1",
-            [series, lo, hi],
-        ).fetchone()
-        if row is None:
-            raise OutsideData(
-                f"no {series} observation for {args.end}",
-                hint=f"the series covers {first} to {last}",
-            )
-        inputs.append(_input(series, "macro", row[0], row[1], "macro"))
-        point = {"date": str(row[0]), "value": float(row[1])}
-        return {
-            "series": series,
-            "frequency": freq,
-            "unit": unit,
-            "value": float(row[1]),
-            "how": "value",
-            "observations": 1,
-            "first": point,
-            "last": point,
-        }
-    rows = con.execute(
-        "SELECT date, value FROM macro WHERE series = ? AND date BETWEEN ? AND ? ORDER BY date",
-        [series, args.start, args.end],
-    ).fetchall()
-    if not rows:
-        raise OutsideData(
-            f"no {series} observation between {args.start} and {args.end}",
-            hint=f"the series ({freq}) covers {first} to {last}",
-        )
-    for d, v in rows if len(rows) <= 12 else (rows[0], rows[-1]):
-        inputs.append(_input(series, "macro", d, v, "macro"))
-    numbers = [float(v) for _, v in rows]
-    how = args.aggregation
-    if how == "value":
-        how = "value" if len(rows) == 1 else "mean"
-    value = {
-        "value": numbers[0],
-        "mean": sum(numbers) / len(numbers),
-        "max": max(numbers),
-        "min": min(numbers),
-        "last": numbers[-1],
-        "first": numbers[0],
-    }[how]
-    if how == "mean" and len(rows) > 12:
-        inputs.append(
-            _input(
-                series, f"macro mean of {len(rows)}", f"{rows[0][0]}..{rows[-1][0]}", value, "macro"
-            )
-        )
-    return {
-        "series": series,
-        "frequency": freq,
-        "unit": unit,
-        "value": value,
-        "how": how,
-        "observations": len(rows),
-        "first": {"date": str(rows[0][0]), "value": numbers[0]},
-        "last": {"date": str(rows[-1][0]), "value": numbers[-1]},
-    }
 
 
 # -- fundamentals ---------------------------------------------------------------------------------
@@ -576,7 +432,7 @@ def fundamentals_values(con: duckdb.DuckDBPyConnection, args: FundamentalsArgs) 
             "source_doc": doc,
             "source_page": page,
         }
-        inputs.append(_input(args.ticker, item, end, value, f"fundamentals FY{fy}"))
+        inputs.append(input_value(args.ticker, item, end, value, f"fundamentals FY{fy}"))
     years_out = []
     for fy, items in sorted(by_year.items()):
         entry: dict[str, Any] = {"fiscal_year": fy, "items": items}
@@ -604,45 +460,3 @@ def fundamentals_values(con: duckdb.DuckDBPyConnection, args: FundamentalsArgs) 
 
 
 # -- macro through the guarded SQL tool -----------------------------------------------------------
-def macro_window_sql(series: str, lo: date, hi: date) -> str:
-    """One guarded SELECT: the series' rows in [lo, hi] with its whole covered range on each row."""
-    import re
-
-    if not re.fullmatch(r"[a-z][a-z0-9_]{0,39}", series):
-        raise ToolInputError(f"{series!r} is not a macro series name")
-    whole = f"FROM macro WHERE series = '{series}'"
-    return (
-        f"SELECT series, date, value, unit, frequency, (SELECT min(date) {whole}) AS first_date, "
-        f"(SELECT max(date) {whole}) AS last_date, avg(value) OVER () AS period_mean, "
-        "min(value) OVER () AS period_low, max(value) OVER () AS period_high, "
-        "arg_min(date, value) OVER () AS low_date, arg_max(date, value) OVER () AS high_date, "
-        "min(date) OVER () AS period_start, max(date) OVER () AS period_end, "
-        "arg_max(value, date) OVER () AS period_last_value, "
-        f"count(*) OVER () AS period_count {whole} "
-        f"AND date BETWEEN DATE '{lo}' AND DATE '{hi}' ORDER BY date"
-    )
-
-
-def macro_range_sql(series: str) -> str:
-    """One guarded SELECT: the range and frequency a series covers (for a decline's message)."""
-    macro_window_sql(series, date(2000, 1, 1), date(2000, 1, 1))  # validates the name
-    return (
-        "SELECT series, min(date) AS first_date, max(date) AS last_date, any_value(frequency) "
-        f"AS frequency FROM macro WHERE series = '{series}' GROUP BY series"
-    )
-
-
-def observation_for_day(rows: list[dict[str, Any]], day: date) -> dict[str, Any] | None:
-    """The observation describing ``day``: its period's (monthly/quarterly) or, daily, the day's.
-
-    A daily series on a day without an observation (a holiday) gives the last one within a week
-    before, with its own date; nothing further back counts as that day's value.
-    """
-    if not rows:
-        return None
-    freq = str(rows[0]["frequency"])
-    lo, hi = _period_of(day, freq)
-    inside = [r for r in rows if lo <= date.fromisoformat(str(r["date"])) <= hi]
-    if not inside:
-        return None
-    return inside[-1]

@@ -14,7 +14,6 @@ from collections.abc import Callable
 from typing import Any
 
 from app.agent import compose, grounding, loop, planner
-from app.agent import planner_more as _planner_more  # noqa: F401 - registers the other plans
 from app.agent.coverage import check_tool_args
 from app.agent.evidence import Evidence
 from app.agent.request import Catalog, describe, parse_question

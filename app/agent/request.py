@@ -19,6 +19,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.agent import entities as ent
+from app.agent import vocabulary as vocab
 
 Granularity = Literal["day", "month", "quarter", "year"]
 ConstraintKind = Literal[
@@ -189,133 +190,6 @@ class Catalog:
 
 
 # -- metric words -------------------------------------------------------------------------------
-_METRICS: list[tuple[str, WindowMetric]] = [
-    (
-        r"(largest|biggest|worst|steepest|sharpest|deepest)\s+(one|1|single)?[- ]?(day|daily)\s+"
-        r"(percentage\s+)?(fall|drop|decline|loss|move down)|\bworst (trading )?day\b",
-        "worst_day",
-    ),
-    (
-        r"(largest|biggest|best|sharpest)\s+(one|1|single)?[- ]?(day|daily)\s+(percentage\s+)?"
-        r"(rise|gain|jump|increase|rally)|\bbest (trading )?day\b",
-        "best_day",
-    ),
-    (r"correlat", "correlation"),
-    (r"draw[- ]?down|peak[- ]to[- ]trough", "max_drawdown"),
-    (r"\bbeta\b", "beta"),
-    (
-        r"dollar volume|traded value|turnover in (usd|dollars)|in dollars,? traded"
-        r"|dollars? (worth )?(of \w+ )?traded",
-        "dollar_volume",
-    ),
-    (
-        r"(trading |share |daily |average )?volume\b|shares traded|shares changed hands"
-        r"|how heavy was trading|trading activity"
-        r"|shares\b.{0,25}\btraded",
-        "volume",
-    ),
-    (
-        r"\breturns?\b|\bperformance\b|\bperformed\b|\bgain(ed)?\b|\brose\b|\bfell\b"
-        r"|\bhow did .{1,40} do\b",
-        "return",
-    ),
-    (r"volatil|\bvol\b|standard deviation of .{0,30}returns", "volatility"),
-    (r"\b(all[- ]time |52[- ]week )?(high|peak|highest (adjusted )?(close|price))\b", "high"),
-    (r"\b(all[- ]time |52[- ]week )?(low|trough|lowest (adjusted )?(close|price))\b", "low"),
-    (
-        r"\b(closing |adjusted |share |stock )?price\b|\bclose[sd]?\b|\btrading at\b"
-        r"|\bclosing (level|value)\b|\bclosed at\b",
-        "price",
-    ),
-]
-# Quantities analysts ask for that the data does not hold: seen, named in the decline.
-_UNMAPPED_METRICS = re.compile(
-    r"\bsharpe\b|\bsortino\b|\btreynor\b|information ratio|dividend|\bp/?e\b(?! ratio of)"
-    r"|price[- ]to[- ]earnings|earnings per share|\beps\b|ebitda|free cash flow|market cap"
-    r"|implied vol|option|open(ing)? price|\bopen(ed)? (at|on)\b|\bintraday\b|short interest"
-    r"|credit rating"
-    r"|\bgross margin\b|\bcapex\b|book value per share|enterprise value|\bskew(ness)?\b"
-    r"|\bkurtosis\b|\bvwap\b|moving average|\brsi\b|\bmacd\b",
-    re.I,
-)
-_PERSONAL = re.compile(
-    r"(phone|telephone|mobile|cell|e-?mail|home address|address|contact details|contact info"
-    r"|date of birth|birthday|social security|passport|salary of|home)"
-    r".{0,40}\b(of|for)\b.{0,40}\b(ceo|cfo|chair\w*|founder|director|officer|employee|analyst"
-    r"|manager|president|mr|ms|mrs|dr)\b"
-    r"|\b(ceo|cfo|chair\w*|founder|director|officer|employee|president)('s|s')?\b.{0,30}"
-    r"(phone|telephone|mobile|e-?mail|home address|personal address|contact details|contact info"
-    r"|date of birth|birthday|social security|passport)"
-    r"|\b(personal|private) (phone|e-?mail|address|contact|details)\b"
-    r"|\bhow (can|do) i (reach|contact|call|email)\b.{0,40}\b(ceo|cfo|chair\w*|founder|director"
-    r"|president|[A-Z][a-z]+ [A-Z][a-z]+)",
-    re.I,
-)
-_ARITHMETIC: list[tuple[str, ArithmeticOp]] = [
-    (r"\bspread between\b|\bspread of\b.{0,30}\bover\b", "spread"),
-    (
-        r"\bdifference between\b|\bminus\b|\bless\b(?= the)|\bgap between\b|\bexcess of\b"
-        r"|\bhow (much|far) (higher|lower|above|below|more|less)\b.{0,60}\bthan\b"
-        r"|\bpremium of\b.{0,40}\bover\b",
-        "minus",
-    ),
-    (r"\bratio (of|between)\b|\bdivided by\b|\bas a (share|multiple|fraction) of\b", "ratio"),
-    (r"\bgrowth\b|\bgrew\b|\bgrow\b|\bpercent(age)? change\b|\bgrowth rate\b", "growth"),
-    (
-        r"\bchange(d)? (in|of)\b|\bhow much did\b.{0,80}\b(change|rise|fall|increase|drop)\b"
-        r"|\brise or fall\b",
-        "change",
-    ),
-]
-_RATIOS: list[tuple[str, tuple[str, str]]] = [
-    (r"current ratio|working[- ]capital ratio", ("current_assets", "current_liabilities")),
-    (r"debt[- ]to[- ]equity|liabilities[- ]to[- ]equity", ("total_liabilities", "total_equity")),
-    (
-        r"\b(net|profit) margin\b|net income (to|over|as a share of) revenue",
-        ("net_income", "revenue"),
-    ),
-    (r"operating margin", ("operating_income", "revenue")),
-    (r"return on assets|\broa\b", ("net_income", "total_assets")),
-    (r"return on equity|\broe\b", ("net_income", "total_equity")),
-    (r"cash ratio", ("cash_and_equivalents", "current_liabilities")),
-]
-_AGGREGATIONS: list[tuple[str, Aggregation]] = [
-    (r"\baverage\b|\bmean\b|\bavg\b|\btypical\b", "mean"),
-    (r"\btotal\b(?! (assets|liabilities|equity|return))|\bsum\b|\bcumulative\b(?! return)", "sum"),
-    (r"\bhow many\b|(?<!phone )(?<!telephone )\bnumber of\b|\bcount\b", "count"),
-    (r"\bhighest\b|\b(maximum|max)\b(?! ?draw)|\bpeak\b", "max"),
-    (r"\blowest\b|\bminimum\b|\bmin\b", "min"),
-]
-_RANK_WORDS = re.compile(
-    r"\btop\b|\bbottom\b|\brank|\bwhich ((\d{1,2}|two|three|four|five|ten) )?(stock|ticker|name"
-    r"|company|compan(y|ies)|issuer)s?\b"
-    r"|\bbest[- ]performing\b|\bworst[- ]performing\b|\bbest\b|\bworst\b|\bmost\b|\bleast\b",
-    re.I,
-)
-_LOOKBACK = re.compile(
-    r"\b(\d{1,4})[- ](?:trading[- ])?(day|week|month|session)s?\b(?![- ]?(loan|horizon))", re.I
-)
-_QUARTER_WORDS = re.compile(
-    r"\b(first|second|third|fourth|1st|2nd|3rd|4th)\s+quarter\s+(?:of\s+)?(\d{4})\b", re.I
-)
-_ORDINAL = {
-    "first": 1,
-    "1st": 1,
-    "second": 2,
-    "2nd": 2,
-    "third": 3,
-    "3rd": 3,
-    "fourth": 4,
-    "4th": 4,
-}
-_FISCAL = re.compile(r"\b(?:fiscal(?: year)?|fy)\s*'?(\d{4}|\d{2})\b", re.I)
-_RELATIVE = re.compile(
-    r"\b(last|past|previous|this|current) (week|month|quarter|year|\d+ (days|weeks|months|years))"
-    r"\b|\bytd\b|\byear[- ]to[- ]date\b|\bmonth[- ]to[- ]date\b|\bsince inception\b|\byesterday\b"
-    r"|\btoday\b|\brecent(ly)?\b|\b(last|this|past) (monday|tuesday|wednesday|thursday|friday"
-    r"|saturday|sunday|weekend|session)\b|\bthis morning\b|\bright now\b|\bcurrently\b",
-    re.I,
-)
 
 
 def parse_question(text: str, catalog: Catalog) -> QuestionRequest:
@@ -349,7 +223,7 @@ def parse_question(text: str, catalog: Catalog) -> QuestionRequest:
     # "NASDAQ Composite": a capitalised company name already mapped is not an unknown ticker.
     req.unknown_tickers = [
         t for t in e.unknown_tickers
-        if t.lower() not in ent.COMPANY_NAMES and not _FISCAL.fullmatch(t)
+        if t.lower() not in ent.COMPANY_NAMES and not vocab.FISCAL.fullmatch(t)
     ]  # fmt: skip
     for t in req.unknown_tickers:
         cons.append(Constraint(kind="entity", text=t, understood=False))
@@ -359,9 +233,9 @@ def parse_question(text: str, catalog: Catalog) -> QuestionRequest:
     _dates_into(q, low, e, req)
     _arithmetic_into(low, req)
     _aggregation_into(low, req)
-    if _PERSONAL.search(q):
+    if vocab.PERSONAL.search(q):
         req.personal_info = True
-        cons.append(Constraint(kind="personal_info", text=_PERSONAL.search(q).group(0)))  # type: ignore[union-attr]
+        cons.append(Constraint(kind="personal_info", text=vocab.PERSONAL.search(q).group(0)))  # type: ignore[union-attr]
     if len(req.tickers) >= 2 and re.search(
         r"\bcompare|\bversus\b|\bvs\.?\b|\bor\b|higher|lower"
         r"|\bbetter\b|\bworse\b|\bmore\b|\bless\b",
@@ -374,7 +248,7 @@ def parse_question(text: str, catalog: Catalog) -> QuestionRequest:
 def _dates_into(q: str, low: str, e: ent.Entities, req: QuestionRequest) -> None:
     """Dates, windows, periods, fiscal years and relative periods."""
     cons = req.constraints
-    for m in _FISCAL.finditer(q):
+    for m in vocab.FISCAL.finditer(q):
         year = int(m.group(1))
         year = year + 2000 if year < 100 else year
         req.fiscal_years.append(year)
@@ -406,7 +280,7 @@ def _dates_into(q: str, low: str, e: ent.Entities, req: QuestionRequest) -> None
             cons.append(
                 Constraint(kind="date", text=", ".join(map(str, e.dates[:-1])), understood=False)
             )
-    back = _LOOKBACK.search(low)
+    back = vocab.LOOKBACK.search(low)
     if back and req.metric is None and not req.features:
         back = None  # "3-month T-bill", "12 month loan": a name, not a window
     if back and back.group(2).lower() in ("day", "session"):
@@ -420,7 +294,7 @@ def _dates_into(q: str, low: str, e: ent.Entities, req: QuestionRequest) -> None
         for y in re.finditer(r"(?<!\d)(1[89]\d\d|20\d\d)(?!\d)", q):
             # a year the date rules could not place ("1932-05", "3Q 11"): never silently dropped
             cons.append(Constraint(kind="date", text=y.group(0), understood=False))
-    for r in _RELATIVE.finditer(q):
+    for r in vocab.RELATIVE.finditer(q):
         if req.window is None and req.as_of is None and not req.fiscal_years:
             cons.append(Constraint(kind="window", text=r.group(0), understood=False))
 
@@ -429,17 +303,9 @@ def _only_year_dates(e: ent.Entities) -> bool:
     return all((d.month, d.day) == (12, 31) for d in e.dates)
 
 
-_QUARTER_ANY = re.compile(
-    r"\bQ([1-4])\s*'?(\d{4})\b|\b(\d{4})\s*-?Q([1-4])\b|\b([1-4])Q\s*(\d{4})\b"
-    r"|\b(first|second|third|fourth|1st|2nd|3rd|4th)\s+quarter\s+(?:of\s+)?(\d{4})\b",
-    re.I,
-)
-_YEAR_MONTH = re.compile(r"(?<![\d-])(\d{4})-(0[1-9]|1[0-2])(?![\d-])")
-
-
 def _quarters(q: str) -> list[DateWindow]:
     out = []
-    for m in _QUARTER_ANY.finditer(q):
+    for m in vocab.QUARTER_ANY.finditer(q):
         g = m.groups()
         if g[0]:
             quarter, year = int(g[0]), int(g[1])
@@ -448,7 +314,7 @@ def _quarters(q: str) -> list[DateWindow]:
         elif g[4]:
             quarter, year = int(g[4]), int(g[5])
         else:
-            quarter, year = _ORDINAL[g[6].lower()], int(g[7])
+            quarter, year = vocab.ORDINAL[g[6].lower()], int(g[7])
         end_month = quarter * 3
         out.append(DateWindow(
             start=date(year, end_month - 2, 1),
@@ -461,7 +327,7 @@ def _quarters(q: str) -> list[DateWindow]:
 
 def _months(q: str) -> list[DateWindow]:
     found: list[tuple[int, int, int]] = []
-    for m in _YEAR_MONTH.finditer(q):
+    for m in vocab.YEAR_MONTH.finditer(q):
         found.append((m.start(), int(m.group(1)), int(m.group(2))))
     if not (ent._ISO.search(q) or ent._MDY.search(q) or ent._DMY.search(q) or ent._MID.search(q)):
         for m in ent._MY.finditer(q):
@@ -496,7 +362,7 @@ def _named_period(q: str) -> DateWindow | None:
 def _metric_into(low: str, req: QuestionRequest) -> None:
     cons = req.constraints
     found: list[tuple[int, WindowMetric, str]] = []
-    for pattern, metric in _METRICS:
+    for pattern, metric in vocab.METRICS:
         m = re.search(pattern, low)
         if m:
             found.append((m.start(), metric, m.group(0)))
@@ -529,18 +395,14 @@ def _metric_into(low: str, req: QuestionRequest) -> None:
     if chosen is not None:
         text = next(t for _, n, t in found if n == chosen)
         cons.append(Constraint(kind="metric", text=text.strip(), value=chosen))
-    for pattern, (a, b) in _RATIOS:
+    for pattern, (a, b) in vocab.RATIOS:
         m = re.search(pattern, low)
         if m:
             req.items = list(dict.fromkeys([*req.items, a, b]))
             req.arithmetic = Arithmetic(op="ratio", left=a, right=b)
             cons.append(Constraint(kind="arithmetic", text=m.group(0), value=f"{a}/{b}"))
-    for m in _UNMAPPED_METRICS.finditer(low):
+    for m in vocab.UNMAPPED_METRICS.finditer(low):
         cons.append(Constraint(kind="metric", text=m.group(0), understood=False))
-
-
-_SHARE_OF = re.compile(r"\b(what|which) (fraction|share|proportion|percentage|part) of\b", re.I)
-_ITEM_RELATION = re.compile(r"\b(over|to|divided by|relative to|per|versus|vs\.?)\b", re.I)
 
 
 def _arithmetic_into(low: str, req: QuestionRequest) -> None:
@@ -548,17 +410,17 @@ def _arithmetic_into(low: str, req: QuestionRequest) -> None:
         return
     if len(req.items) == 2:
         a, b = req.items
-        if _SHARE_OF.search(low):
+        if vocab.SHARE_OF.search(low):
             # "what fraction of total assets was cash": the part over the whole
             req.arithmetic = Arithmetic(op="ratio", left=b, right=a)
-        elif _ITEM_RELATION.search(low) and not re.search(r"\b(and|both|each)\b", low):
+        elif vocab.ITEM_RELATION.search(low) and not re.search(r"\b(and|both|each)\b", low):
             req.arithmetic = Arithmetic(op="ratio", left=a, right=b)
         if req.arithmetic is not None:
             req.constraints.append(Constraint(kind="arithmetic", text=f"{a} / {b}",
                                               value=f"{req.arithmetic.left}/"
                                               f"{req.arithmetic.right}"))  # fmt: skip
             return
-    for pattern, op in _ARITHMETIC:
+    for pattern, op in vocab.ARITHMETIC:
         m = re.search(pattern, low)
         if not m:
             continue
@@ -600,7 +462,7 @@ def _operands(req: QuestionRequest) -> list[str]:
 
 
 def _aggregation_into(low: str, req: QuestionRequest) -> None:
-    ranked = bool(_RANK_WORDS.search(low)) and len(req.tickers) != 1 and not req.macro_series
+    ranked = bool(vocab.RANK_WORDS.search(low)) and len(req.tickers) != 1 and not req.macro_series
     if ranked and req.metric in ("high", "low") and req.window is None:
         # "which tickers had the highest close on a day": a ranking by price, not a window high
         descending = req.metric == "high"
@@ -627,12 +489,12 @@ def _aggregation_into(low: str, req: QuestionRequest) -> None:
         if req.metric == "return" and re.search(r"\bworst\b|\bweakest\b|\bpoorest\b", low):
             descending = False
         req.ranking = Ranking(direction="highest" if descending else "lowest", count=count)
-        word = _RANK_WORDS.search(low)
+        word = vocab.RANK_WORDS.search(low)
         assert word is not None
         req.constraints.append(
             Constraint(kind="ranking", text=word.group(0), value=req.ranking.direction)
         )
-    for pattern, agg in _AGGREGATIONS:
+    for pattern, agg in vocab.AGGREGATIONS:
         m = re.search(pattern, low)
         if m:
             if agg in ("max", "min") and req.metric in ("high", "low", "max_drawdown"):

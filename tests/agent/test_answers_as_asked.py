@@ -7,6 +7,7 @@ else" is the failure being guarded against, so a decline is checked to name what
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import shutil
@@ -280,3 +281,23 @@ def test_a_document_answer_quotes_sentences_or_says_not_found(rt) -> None:  # no
     missing = ask(rt, "What does Coca-Cola's annual report say about sugar taxes?")
     assert missing.status == "refused"
     assert "not found in the documents you may see" in missing.answer.lower()
+
+
+@pytest.mark.parametrize(
+    ("question", "sql"),
+    [
+        ("What share of the consumer loans defaulted?", "SELECT avg(defaulted) FROM loans"),
+        ("What is the average credit amount of loans longer than 36 months?",
+         "SELECT avg(credit_amount) FROM loans WHERE duration_months > 36"),
+        ("How many loans were taken for a new car?",
+         "SELECT count(*) FROM loans WHERE purpose = 'car (new)'"),
+        ("What is the default rate of loans for education?",
+         "SELECT avg(defaulted) FROM loans WHERE purpose = 'education'"),
+    ],
+)  # fmt: skip
+def test_loan_book_statistics(rt, con, question, sql) -> None:  # noqa: ANN001
+    (value,) = con.execute(sql).fetchone()
+    result = ask(rt, question)
+    assert result.status == "answered", result.answer
+    assert states(result.answer, float(value)), (value, result.answer)
+    assert "personal_status_sex" not in json.dumps(result.tool_calls)

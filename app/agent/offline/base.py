@@ -1,4 +1,4 @@
-"""What every offline plan step shares: the decline, one logged tool call, plain-words errors.
+"""What every offline plan shares: the outcome, the decline, one logged tool call, plain words.
 
 Tool errors are written for a model ("...do not try other queries for it; leave it out..."); the
 person asking reads ``plain_error`` instead: what was refused or missing, and what they can do.
@@ -7,11 +7,23 @@ person asking reads ``plain_error`` instead: what was refused or missing, and wh
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from app.agent.evidence import Evidence
 from app.agent.toolbox import execute
 from tools.context import ToolContext
+
+
+@dataclass
+class Outcome:
+    """What a plan produced: text, an optional chart, the constraints used, its interpretation."""
+
+    text: str
+    chart: dict[str, Any] | None = None
+    consumed: set[str] = field(default_factory=set)
+    interpretation: str = ""
 
 
 class Declined(Exception):
@@ -47,3 +59,23 @@ def call(ctx: ToolContext, ev: Evidence, tool: str, args: dict[str, Any]) -> dic
     if isinstance(result, dict) and "error" in result:
         raise Declined(plain_error(result))
     return result
+
+
+SCOPE = (
+    "I can answer from Sightline's data: prices and market features of the loaded tickers, "
+    "issuer fundamentals, macro series, the demo portfolio, the loans table, the approved risk "
+    "and PD models, and the research documents you may see."
+)
+
+
+def iso(d: date | None) -> str | None:
+    """A date as ISO text (None stays None)."""
+    return d.isoformat() if d else None
+
+
+def domain_note(r: dict[str, Any]) -> str:
+    """The model-domain warnings of a model tool result, as one sentence (or "")."""
+    flags = r.get("out_of_domain") or []
+    if not flags:
+        return ""
+    return " Warning: " + " ".join(str(f.get("message", f)) for f in flags)
