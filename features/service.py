@@ -69,7 +69,8 @@ class FeatureService:
         self.generation = 0
         self.unacked: dict[str, Delivery] = {}
         self.unsnapshotted = 0
-        self.lags_ms: list[float] = []  # event-to-feature latency of the last deliveries
+        # broker-stored-to-feature latency of the last deliveries (ms), for benchmarks and stats
+        self.lags_ms: deque[float] = deque(maxlen=100_000)
 
     # ------------------------------------------------------------------ state on disk
     @classmethod
@@ -134,7 +135,7 @@ class FeatureService:
     def apply(self, deliveries: Iterable[Delivery]) -> int:
         """Apply deliveries in order; return how many reached the engine."""
         events: list[Event] = []
-        now = time.time()
+        stored: list[float] = []
         for d in deliveries:
             if d.sequence <= self.covered.get(d.stream, 0):
                 self.stats["redelivered"] += 1  # already in the state: never counted twice
@@ -143,7 +144,7 @@ class FeatureService:
             self.unacked[d.stream] = d
             self.unsnapshotted += 1
             if d.stored_at is not None:
-                self.lags_ms.append((now - d.stored_at.timestamp()) * 1000)
+                stored.append(d.stored_at.timestamp())
             try:
                 event = to_engine_event(decode_event(d.payload))
             except MalformedEvent as exc:
@@ -158,6 +159,8 @@ class FeatureService:
             events.append(event)
         if events:
             self.engine.process(events)
+        now = time.time()
+        self.lags_ms.extend((now - t) * 1000 for t in stored)
         return len(events)
 
     async def checkpoint(self, source: EventSource, latest: Path | None) -> None:
