@@ -33,12 +33,14 @@ run: demo
 # System packages the tests need, from Debian: Chromium + ChromeDriver for the end-to-end browser
 # tests, the PostgreSQL server binaries for the answer-trail PostgreSQL store tests, and poppler's
 # pdftoppm to check the morning report's PDF page by page, and a Java runtime for the Spark
-# feature engine's tests (pyspark runs Spark in local mode on it).
+# feature engine's tests (pyspark runs Spark in local mode on it), and nats-server (JetStream)
+# for the real-time tests (tests/realtime start their own on a free loopback port).
 # Installed only when missing (needs root or sudo).
 SYSTEM_PACKAGES := $(if $(shell command -v chromium),,chromium chromium-driver) \
 	$(if $(wildcard /usr/lib/postgresql/*/bin/postgres),,postgresql) \
 	$(if $(shell command -v pdftoppm),,poppler-utils) \
-	$(if $(shell command -v java),,default-jre-headless)
+	$(if $(shell command -v java),,default-jre-headless) \
+	$(if $(or $(shell command -v nats-server),$(wildcard /usr/sbin/nats-server)),,nats-server)
 
 browser:
 	@if [ -n "$(strip $(SYSTEM_PACKAGES))" ]; then \
