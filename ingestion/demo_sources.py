@@ -342,19 +342,26 @@ def _read_german_credit() -> pd.DataFrame:
 
 
 def positions() -> pd.DataFrame:
-    """A long-only 20-stock demo portfolio ('DEMO') as of the last day of price history.
+    """The demo books: 'DEMO' (20 stocks) and a small 'INCOME' book, with their history.
+
+    ``positions.csv`` is DEMO as of the last day of price history; ``positions_history.csv``
+    holds the month-end DEMO books of 2019-2020 (and 2020-03-13) plus INCOME, whose IBM prices end
+    in 2013 (a real stale-price case), so the overnight batch has a book on its demo dates.
 
     Returns:
         One row per (portfolio, ticker, as_of) with quantity in shares.
     """
     import pandas as pd
 
-    frame = pd.read_csv(
-        DATA_DIR / "positions.csv",
-        dtype={"portfolio": "str", "ticker": "str", "quantity": "float64"},
-        parse_dates=["as_of"],
-    )
-    return frame[POSITION_COLUMNS]
+    frames = [
+        pd.read_csv(
+            DATA_DIR / name,
+            dtype={"portfolio": "str", "ticker": "str", "quantity": "float64"},
+            parse_dates=["as_of"],
+        )
+        for name in ("positions_history.csv", "positions.csv")
+    ]
+    return pd.concat(frames, ignore_index=True)[POSITION_COLUMNS]
 
 
 def demo_frames() -> dict[str, pd.DataFrame]:

@@ -251,12 +251,21 @@ def test_loans_are_the_german_credit_data(frames: dict[str, pd.DataFrame]) -> No
 
 def test_positions_hold_priced_tickers(frames: dict[str, pd.DataFrame]) -> None:
     positions, prices = frames["positions"], frames["prices"]
-    assert len(positions) == 20 and (positions["portfolio"] == "DEMO").all()
+    assert set(positions["portfolio"]) == {"DEMO", "INCOME"}
     assert set(positions["ticker"]) <= set(prices["ticker"])
     assert (positions["quantity"] > 0).all()
-    as_of = positions["as_of"].iloc[0]
-    priced = prices[prices["date"] == as_of]
-    assert set(positions["ticker"]) <= set(priced["ticker"])
+    assert not positions.duplicated(["portfolio", "ticker", "as_of"]).any()
+    demo = positions[positions["portfolio"] == "DEMO"]
+    latest = demo[demo["as_of"] == demo["as_of"].max()]
+    assert len(latest) == 20
+    # Every DEMO book is priced on its own date (the batch values it without stale prices).
+    for as_of, book in demo.groupby("as_of"):
+        priced = prices[prices["date"] == as_of]
+        assert set(book["ticker"]) <= set(priced["ticker"]), as_of
+    # INCOME's IBM is the deliberate stale-price case: its prices end years before the book.
+    income = positions[positions["portfolio"] == "INCOME"]
+    last_ibm = prices.loc[prices["ticker"] == "IBM", "date"].max()
+    assert "IBM" in set(income["ticker"]) and last_ibm < income["as_of"].min()
 
 
 def test_frames_pass_the_warehouse_schemas(frames: dict[str, pd.DataFrame]) -> None:

@@ -1,8 +1,7 @@
-"""Fixtures for the batch tests: the demo plus the demo book's holdings history (2019-2020).
+"""Fixtures for the batch tests: a private copy of the demo, whose books include their history.
 
-The demo's ``positions`` table holds only the 2022-12-28 book; ``positions_history.csv`` adds
-month-end DEMO holdings and a small INCOME book (with IBM, whose prices end in 2013), loaded the
-way a user would (``load_table``), into a private copy of the demo.
+The demo's ``positions`` table holds the 2022-12-28 DEMO book plus ``positions_history.csv``:
+month-end DEMO holdings of 2019-2020 and a small INCOME book (with IBM, whose prices end in 2013).
 """
 
 from __future__ import annotations
@@ -20,7 +19,7 @@ HISTORY = Path(__file__).resolve().parents[2] / "ingestion" / "demo_data" / "pos
 
 @pytest.fixture
 def book(demo_runtime: Runtime) -> Runtime:
-    """The demo runtime with the holdings history loaded."""
+    """The demo runtime; loading the history file again is a no-op (identical content)."""
     from ingestion.tables import load_table
 
     load_table(demo_runtime.warehouse, "positions", HISTORY, loaded_by="test")

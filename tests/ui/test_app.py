@@ -83,7 +83,8 @@ def test_data_page_lists_the_demo_tables(app, signed_in) -> None:  # noqa: ANN00
     assert not app.exception
     tables = app.dataframe[0].value
     assert {"prices", "macro", "fundamentals", "loans", "positions"} <= set(tables["name"])
-    assert int(tables.set_index("name").loc["positions", "rows"]) == 20
+    # The DEMO book and its 2019-2020 history, plus the small INCOME book (ingestion/demo_data).
+    assert int(tables.set_index("name").loc["positions", "rows"]) == 330
 
 
 def test_unknown_page_is_reported(app, signed_in) -> None:  # noqa: ANN001
