@@ -178,7 +178,9 @@ def check(args: argparse.Namespace) -> int:
     rt = Runtime(settings)
     rows, failures = [], 0
     try:
-        for q in QUESTIONS[: args.limit or None]:
+        picked = [int(i) for i in args.questions.split(",")] if args.questions else None
+        chosen = [q for i, q in enumerate(QUESTIONS) if picked is None or i in picked]
+        for q in chosen[: args.limit or None]:
             started = time.perf_counter()
             result = answer(rt, q.text, q.user)
             seconds = time.perf_counter() - started
@@ -200,6 +202,9 @@ def check(args: argparse.Namespace) -> int:
             }
             rows.append(row)
             print(json.dumps({k: row[k] for k in list(row)[:8]}), flush=True)
+            if args.json_out:  # after every question: a long run cut short keeps what it has
+                out = {"summary": summarize(rows, args.mode), "rows": rows}
+                Path(args.json_out).write_text(json.dumps(out, indent=2))
     finally:
         if server is not None:
             server.terminate()
@@ -288,6 +293,7 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--timeout", type=float, default=240.0)
     c.add_argument("--no-stream", action="store_true")
     c.add_argument("--limit", type=int, default=0)
+    c.add_argument("--questions", default="", help="comma-separated indices into QUESTIONS")
     c.add_argument("--json-out", default="")
     args = parser.parse_args(argv)
     if args.command == "assemble":
