@@ -20,7 +20,7 @@ from ingestion.errors import StoreError
 from ingestion.events.schemas import STREAMS, encode_event
 
 PUBLISH_WINDOW = 5_000  # async publishes in flight before waiting for the broker's acks
-MAX_ACK_PENDING = 100_000  # per stream; the feature service acks every few thousand events
+MAX_ACK_PENDING = 20_000  # per stream: the broker waits for our acks (every <= 5,000 events)
 
 
 @dataclass(frozen=True)

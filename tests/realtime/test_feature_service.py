@@ -202,3 +202,37 @@ def test_an_unreachable_broker_is_a_clear_error(runtime, monkeypatch: pytest.Mon
     out = CliRunner().invoke(cli, ["broker", "status"])
     assert out.exit_code == 1
     assert "error: NATS JetStream" in out.output and "nats-server" in out.output
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    ts=st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2100, 1, 1)),
+    numbers=st.lists(
+        st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-10, 10**6)),
+        min_size=4,
+        max_size=4,
+    ),
+    source=st.one_of(st.none(), st.text(max_size=5)),
+    drop=st.sampled_from([None, "bid", "ts", "ticker"]),
+)
+def test_the_fast_quote_path_agrees_with_the_checked_one(ts, numbers, source, drop) -> None:  # noqa: ANN001
+    data = {"kind": "quote", "ticker": "KO", "ts": ts.isoformat(), "bid": numbers[0],
+            "ask": numbers[1], "bid_size": numbers[2], "ask_size": numbers[3]}  # fmt: skip
+    if source is not None:
+        data["source"] = source
+    if drop:
+        del data[drop]
+    payload = json.dumps(data).encode()
+    from ingestion.events.schemas import check_event
+
+    try:
+        expected = check_event(json.loads(payload))
+    except MalformedEvent:
+        with pytest.raises(MalformedEvent):
+            decode_event(payload)
+        return
+    got = decode_event(payload)
+    assert got.keys() == expected.keys()
+    for key in got:
+        a, b = got[key], expected[key]
+        assert a == b or (isinstance(a, float) and a != a and b != b), key
