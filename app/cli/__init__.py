@@ -96,6 +96,9 @@ def _register() -> None:
 
     cli.add_command(serve)
     cli.add_command(tokens)
+    from app.cli.digest import digest
+
+    cli.add_command(digest)
 
 
 _register()
