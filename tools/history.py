@@ -305,32 +305,12 @@ def _one(
             input_value(ticker, "adj_close", days[-1], adj[-1]),
         ]
     elif m in ("volume", "dollar_volume"):
-        vol = np.array([r[3] for r in rows], dtype=float)
-        if m == "dollar_volume":
-            vol = vol * np.array([r[2] for r in rows], dtype=float)
-        how = args.aggregation or "mean"
-        vol = vol[~np.isnan(vol)]  # days without a reported volume are left out, not zero
-        if not len(vol):
-            raise InsufficientData(f"no volume is stored for {ticker} in that window")
-        totals = {
-            "mean": vol.mean(),
-            "sum": vol.sum(),
-            "max": vol.max(),
-            "min": vol.min(),
-            "last": vol[-1],
-        }
-        out.update(value=float(totals[how]), aggregation=how, days=len(vol))
-        inputs.append(input_value(ticker, f"{m} {how}", f"{days[0]}..{days[-1]}", out["value"]))
+        out.update(_volume(ticker, rows, args))
+        inputs.append(input_value(ticker, f"{m} {out['aggregation']}", f"{days[0]}..{days[-1]}",
+                                  out["value"]))  # fmt: skip
     elif m == "price":
         how = args.aggregation or "last"
-        totals = {
-            "mean": adj.mean(),
-            "max": adj.max(),
-            "min": adj.min(),
-            "last": adj[-1],
-            "sum": adj.sum(),
-        }
-        out.update(value=float(totals[how]), aggregation=how, date=str(days[-1]))
+        out.update(value=_aggregate(adj, how), aggregation=how, date=str(days[-1]))
         inputs.append(
             input_value(ticker, f"adj_close {how}", f"{days[0]}..{days[-1]}", out["value"])
         )
@@ -349,13 +329,47 @@ def _one(
         out.update(value=float(adj[i]), date=str(days[i]))
         inputs.append(input_value(ticker, "adj_close", days[i], adj[i]))
     elif m == "beta":
-        bench = _series(con, args.benchmark, date.fromisoformat(out["first_date"]), days[-1], None)
-        x, y = _aligned(rows, bench)
-        if len(x) < 3:
-            raise InsufficientData(f"too few common days of {ticker} and {args.benchmark}")
-        cov = np.cov(y, x, ddof=1)
-        out.update(value=float(cov[0, 1] / cov[1, 1]), benchmark=args.benchmark, returns=len(x))
+        out.update(_beta(con, ticker, rows, args.benchmark))
     return out
+
+
+def _aggregate(values: np.ndarray, how: str) -> float:
+    if how == "last":
+        return float(values[-1])
+    if how == "sum":
+        return float(values.sum())
+    if how == "max":
+        return float(values.max())
+    if how == "min":
+        return float(values.min())
+    return float(values.mean())
+
+
+def _volume(
+    ticker: str, rows: list[tuple[date, float, float, float]], args: PriceWindowArgs
+) -> dict[str, Any]:
+    vol = np.array([r[3] for r in rows], dtype=float)
+    if args.metric == "dollar_volume":
+        vol = vol * np.array([r[2] for r in rows], dtype=float)
+    vol = vol[~np.isnan(vol)]  # days without a reported volume are left out, not zero
+    if not len(vol):
+        raise InsufficientData(f"no volume is stored for {ticker} in that window")
+    how = args.aggregation or "mean"
+    return {"value": _aggregate(vol, how), "aggregation": how, "days": len(vol)}
+
+
+def _beta(
+    con: duckdb.DuckDBPyConnection,
+    ticker: str,
+    rows: list[tuple[date, float, float, float]],
+    benchmark: str,
+) -> dict[str, Any]:
+    bench = _series(con, benchmark, rows[0][0], rows[-1][0], None)
+    x, y = _aligned(rows, bench)
+    if len(x) < 3:
+        raise InsufficientData(f"too few common days of {ticker} and {benchmark}")
+    cov = np.cov(y, x, ddof=1)
+    return {"value": float(cov[0, 1] / cov[1, 1]), "benchmark": benchmark, "returns": len(x)}
 
 
 def _aligned(a: list[tuple], b: list[tuple]) -> tuple[np.ndarray, np.ndarray]:

@@ -106,31 +106,10 @@ def _macro_one(
         args.start,
         args.end,
     )
+    base = {"series": series, "frequency": freq, "unit": unit}
     if args.start is None:  # one day: the observation of the period holding that day
         assert args.end is not None  # checked by macro_values
-        lo, hi = _period_of(args.end, str(freq))
-        row = con.execute(
-            "SELECT date, value FROM macro WHERE series = ? AND date BETWEEN ? AND ? "
-            "ORDER BY date DESC LIMIT 1",
-            [series, lo, hi],
-        ).fetchone()
-        if row is None:
-            raise OutsideData(
-                f"no {series} observation for {args.end}",
-                hint=f"the series covers {first} to {last}",
-            )
-        inputs.append(input_value(series, "macro", row[0], row[1], "macro"))
-        point = {"date": str(row[0]), "value": float(row[1])}
-        return {
-            "series": series,
-            "frequency": freq,
-            "unit": unit,
-            "value": float(row[1]),
-            "how": "value",
-            "observations": 1,
-            "first": point,
-            "last": point,
-        }
+        return base | _macro_day(con, series, str(freq), args.end, (first, last), inputs)
     rows = con.execute(
         "SELECT date, value FROM macro WHERE series = ? AND date BETWEEN ? AND ? ORDER BY date",
         [series, args.start, args.end],
@@ -160,16 +139,38 @@ def _macro_one(
                 series, f"macro mean of {len(rows)}", f"{rows[0][0]}..{rows[-1][0]}", value, "macro"
             )
         )
-    return {
-        "series": series,
-        "frequency": freq,
-        "unit": unit,
+    return base | {
         "value": value,
         "how": how,
         "observations": len(rows),
         "first": {"date": str(rows[0][0]), "value": numbers[0]},
         "last": {"date": str(rows[-1][0]), "value": numbers[-1]},
     }
+
+
+def _macro_day(
+    con: duckdb.DuckDBPyConnection,
+    series: str,
+    freq: str,
+    day: date,
+    covered: tuple[date, date],
+    inputs: list[dict[str, Any]],
+) -> dict[str, Any]:
+    lo, hi = _period_of(day, freq)
+    row = con.execute(
+        "SELECT date, value FROM macro WHERE series = ? AND date BETWEEN ? AND ? "
+        "ORDER BY date DESC LIMIT 1",
+        [series, lo, hi],
+    ).fetchone()
+    if row is None:
+        raise OutsideData(
+            f"no {series} observation for {day}",
+            hint=f"the series covers {covered[0]} to {covered[1]}",
+        )
+    inputs.append(input_value(series, "macro", row[0], row[1], "macro"))
+    point = {"date": str(row[0]), "value": float(row[1])}
+    return {"value": float(row[1]), "how": "value", "observations": 1, "first": point,
+            "last": point}  # fmt: skip
 
 
 def macro_window_sql(series: str, lo: date, hi: date) -> str:

@@ -40,7 +40,7 @@ def loan_statistics(req: QuestionRequest, ctx: ToolContext, ev: Evidence, names:
         args["min_duration_months"] = int(longer.group(2))
     if shorter:
         args["max_duration_months"] = int(shorter.group(2))
-    purpose = next((p for word, p in PURPOSES.items() if re.search(rf"\b{word}\b", low)), None)
+    purpose = next((p for word, p in PURPOSES.items() if re.search(rf"\b{word}s?\b", low)), None)
     group = next((g for g, pattern in _GROUPS.items() if re.search(pattern, low)), None)
     if group == "purpose" and purpose is None or group and re.search(rf"\bby {group}\b|which", low):
         args["group_by"] = group
@@ -50,7 +50,7 @@ def loan_statistics(req: QuestionRequest, ctx: ToolContext, ev: Evidence, names:
     elif purpose:
         args["purpose"] = purpose
     r = call(ctx, ev, "loan_book", args)
-    what = measure.replace("_", " ")
+    what = _WORDS[measure]
     words = {"purpose": "purpose {}", "min_duration_months": "longer than {} months",
              "max_duration_months": "shorter than {} months"}  # fmt: skip
     filters = "; ".join(words[k].format(v) for k, v in r["filters"].items())
@@ -65,6 +65,15 @@ def loan_statistics(req: QuestionRequest, ctx: ToolContext, ev: Evidence, names:
     return Outcome(text, None, consumed, f"{what} of the loans table{scope}")
 
 
+_WORDS = {
+    "default_rate": "default rate",
+    "count": "number of loans",
+    "mean_credit_amount": "average credit amount",
+    "mean_duration_months": "average duration",
+    "total_credit_amount": "total credit amount",
+}
+
+
 def _shown(measure: str, value: float) -> str:
     if measure == "default_rate":
         return fmt(value, "pct")
@@ -72,4 +81,4 @@ def _shown(measure: str, value: float) -> str:
         return f"{value:,.0f}"
     if measure in ("mean_credit_amount", "total_credit_amount"):
         return f"{value:,.2f} DM"
-    return f"{value:,.1f} months"
+    return f"{value:,.2f} months"

@@ -82,6 +82,36 @@ def macro_latest(q: str, e: Entities, intent: Intent, ctx: ToolContext, ev: Evid
     ), None
 
 
+def _macro_day(
+    req: QuestionRequest,
+    ctx: ToolContext,
+    ev: Evidence,
+    series: str,
+    rows: list[dict[str, Any]],
+    used: set[str],
+) -> Outcome:
+    """The observation describing the day asked, with its own date when it is not that day."""
+    assert req.as_of is not None
+    name = series_words(series)
+    name = name[0].upper() + name[1:]
+    obs = observation_for_day(rows, req.as_of)
+    if obs is None:
+        raise Declined(_macro_gap(ctx, ev, series, f"{req.as_of}"))
+    note = ""
+    if obs["date"] != req.as_of.isoformat():
+        note = (
+            f" (the latest observation on or before {req.as_of}; the series is daily)"
+            if obs["frequency"] == "D"
+            else f" (the {FREQUENCY_WORDS.get(obs['frequency'], '')} observation covering "
+            f"{req.as_of})"
+        )
+    text = (
+        f"{name} was {fmt(obs['value'])} ({obs['unit']}) on {obs['date']}{note}, macro "
+        f"series {series}."
+    )
+    return Outcome(text, None, _macro_consumed(req, used), f"{series} observation for {req.as_of}")
+
+
 def macro_period(req: QuestionRequest, ctx: ToolContext, ev: Evidence, names: dict) -> Outcome:
     """A macro series at a day, month, quarter or year, or arithmetic between two."""
     if req.arithmetic is not None and req.arithmetic.op in (
@@ -115,26 +145,7 @@ def macro_period(req: QuestionRequest, ctx: ToolContext, ev: Evidence, names: di
     name = series_words(series)
     name = name[0].upper() + name[1:]
     if req.as_of is not None and req.window is None:
-        obs = observation_for_day(rows, req.as_of)
-        if obs is None:
-            raise Declined(_macro_gap(ctx, ev, series, f"{req.as_of}"))
-        note = (
-            ""
-            if obs["date"] == req.as_of.isoformat()
-            else (
-                f" (the latest observation on or before {req.as_of}; the series is daily)"
-                if obs["frequency"] == "D"
-                else f" (the {FREQUENCY_WORDS.get(obs['frequency'], '')} observation covering "
-                f"{req.as_of})"
-            )
-        )
-        text = (
-            f"{name} was {fmt(obs['value'])} ({obs['unit']}) on {obs['date']}{note}, macro "
-            f"series {series}."
-        )
-        return Outcome(
-            text, None, _macro_consumed(req, used), f"{series} observation for {req.as_of}"
-        )
+        return _macro_day(req, ctx, ev, series, rows, used)
     if not rows:
         raise Declined(_macro_gap(ctx, ev, series, words))
     unit, freq = rows[0]["unit"], rows[0]["frequency"]
