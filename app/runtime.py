@@ -71,6 +71,7 @@ class Runtime:
             s.home,
             vectors=s.vectors,
             device=s.embedding_device,
+            backend=s.embedding_backend,
             max_mb=s.upload_max_mb,
             max_pages=s.upload_max_pages,
         )

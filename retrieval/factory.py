@@ -15,6 +15,7 @@ def open_document_index(
     *,
     vectors: str = "chroma",
     device: str = "auto",
+    backend: str = "torch",
     max_mb: int = 25,
     max_pages: int = 2000,
     collection: str = "sightline_chunks",
@@ -25,12 +26,18 @@ def open_document_index(
         home: the data dir (``SIGHTLINE_HOME``).
         vectors: ``chroma`` (embedded, ``home/chroma``) or ``chroma+http://HOST:PORT``.
         device: embedding device setting (``auto``, ``cpu``, ``cuda``).
+        backend: embedding backend setting (``torch`` or ``onnx``, ``retrieval.encoders``).
         max_mb: upload size cap in MB.
         max_pages: page cap per document.
         collection: the Chroma collection (tests give each index its own on a shared server).
     """
     directory = Path(home) / "documents"
-    embedder = Embedder(device=device, cache=EmbeddingCache(directory / "embeddings.sqlite"))
+    embedder = Embedder(
+        device=device,
+        cache=EmbeddingCache(directory / "embeddings.sqlite"),
+        backend=backend,
+        data_dir=directory,
+    )
     limits = ParseLimits(max_bytes=max_mb * 1024 * 1024, max_pages=max_pages)
     return DocumentIndex(
         directory,

@@ -9,6 +9,7 @@ gets a multiplicative prior (IDF-weighted, so a rare company name counts more th
 
 from __future__ import annotations
 
+import bisect
 import functools
 import math
 import re
@@ -72,13 +73,50 @@ def _hyphenated(text: str) -> set[str]:
     return {w.replace("-", "") for w in words} - STOPWORDS
 
 
-def _matched(descriptors: set[str], wanted: set[str]) -> set[str]:
-    # Equal, or a short form of at least three letters ("jpm" of "jpmorgan", "pepsi" of "pepsico").
-    found = descriptors & wanted
-    for term in wanted - found:
-        if len(term) >= 3 and term.isalpha() and any(d.startswith(term) for d in descriptors):
-            found.add(term)
-    return found
+class DocumentMatcher:
+    """The document prior over one list of documents, through an inverted index of their terms.
+
+    Matching every document's descriptor terms against the question cost ~16-20 ms per query at
+    1,000 documents; the index is built once per document list (the searcher keeps it until the
+    catalogue changes) and a question then costs one lookup per term. A question term matches a
+    document when it equals one of its descriptor terms, or is a short form of at least three
+    letters of one ("jpm" of "jpmorgan", "pepsi" of "pepsico").
+    """
+
+    def __init__(self, docs: Sequence[Mapping[str, Any]]) -> None:
+        self.n = len(docs)
+        self._ids = [doc["doc_id"] for doc in docs]
+        self._docs: dict[str, set[str]] = {}  # descriptor term -> doc_ids
+        for doc in docs:
+            for term in _descriptor_terms(doc):
+                self._docs.setdefault(term, set()).add(doc["doc_id"])
+        self._sorted = sorted(self._docs)  # for short forms: a range of this list
+
+    def _matching(self, term: str) -> set[str]:
+        if not (len(term) >= 3 and term.isalpha()):
+            return self._docs.get(term, set())
+        found: set[str] = set()
+        for descriptor in self._sorted[bisect.bisect_left(self._sorted, term) :]:
+            if not descriptor.startswith(term):
+                break
+            found |= self._docs[descriptor]
+        return found
+
+    def prior(self, query: str) -> dict[str, float]:
+        """A 0..1 prior per doc_id (see ``document_prior``)."""
+        if self.n < 2:
+            return {}
+        raw: dict[str, float] = {}
+        for term in _question_terms(query):
+            docs = self._matching(term)
+            if docs:  # IDF-weighted: a rare company name counts more than a common word
+                weight = math.log((self.n + 1) / (len(docs) + 0.5))
+                for doc_id in docs:
+                    raw[doc_id] = raw.get(doc_id, 0.0) + weight
+        best = max(raw.values(), default=0.0)
+        if best <= 0:
+            return {}
+        return {doc_id: max(0.0, raw.get(doc_id, 0.0)) / best for doc_id in self._ids}
 
 
 def document_prior(query: str, docs: Sequence[Mapping[str, Any]]) -> dict[str, float]:
@@ -86,23 +124,7 @@ def document_prior(query: str, docs: Sequence[Mapping[str, Any]]) -> dict[str, f
 
     Returns an empty dict when the question names nothing that tells the documents apart.
     """
-    if len(docs) < 2:
-        return {}
-    wanted = _question_terms(query)
-    described = {d["doc_id"]: _matched(_descriptor_terms(d), wanted) for d in docs}
-    counts: dict[str, int] = {}
-    for terms in described.values():
-        for term in terms:
-            counts[term] = counts.get(term, 0) + 1
-    n = len(docs)
-    raw = {
-        doc_id: sum(math.log((n + 1) / (counts[t] + 0.5)) for t in terms)
-        for doc_id, terms in described.items()
-    }
-    best = max(raw.values(), default=0.0)
-    if best <= 0:
-        return {}
-    return {doc_id: max(0.0, s) / best for doc_id, s in raw.items()}
+    return DocumentMatcher(docs).prior(query)
 
 
 def statement_boost(section: str | None, statements: Sequence[str], weight: float) -> float:

@@ -118,6 +118,14 @@ class DocumentIndex:
         detail = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
         return f"{len(entries)} documents: {detail}"
 
+    def reembed(self, *, actor: str, progress: Progress | None = None) -> list[dict[str, Any]]:
+        """Re-embed the documents stored with another embedding version (``Ingestor.reembed``).
+
+        Run after changing ``SIGHTLINE_EMBEDDING_BACKEND``: until then the store refuses
+        searches and uploads, since vectors of two versions are not comparable.
+        """
+        return self._ingestor.reembed(actor=actor, progress=progress)
+
     # -- lifecycle -------------------------------------------------------------------------
     def get(self, doc_ref: str) -> dict[str, Any]:
         """One non-deleted document by doc_id, unique doc_id prefix (>= 8 chars) or doc_name."""

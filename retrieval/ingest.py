@@ -17,7 +17,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from ingestion.documents.chunking import Chunk, chunk_pages
+from ingestion.documents.chunking import chunk_pages
 from ingestion.documents.errors import DocumentRejected
 from ingestion.documents.parsers import ParsedDocument
 from ingestion.documents.sandbox import ParseLimits, parse_document
@@ -87,10 +87,10 @@ def chunk_metadata(
     acl: str,
     uploaded_by: str,
     at: str,
-    chunk: Chunk,
+    chunk: dict[str, Any],
     model: str,
 ) -> dict[str, Any]:
-    """The vector record's metadata for one chunk (what Chroma filters and returns)."""
+    """The vector record's metadata for one chunk row (what Chroma filters and returns)."""
     # Chroma metadata values cannot be None: absent values are stored as "" / 0.
     return {
         "doc_id": doc_id,
@@ -100,14 +100,14 @@ def chunk_metadata(
         "doc_date": meta["doc_date"] or "",
         "doc_date_ord": int((meta["doc_date"] or "0").replace("-", "")),
         "doc_type": meta["doc_type"] or "",
-        "page_start": chunk.page_start,
-        "page_end": chunk.page_end,
-        "seq": chunk.seq,
+        "page_start": chunk["page_start"],
+        "page_end": chunk["page_end"],
+        "seq": chunk["seq"],
         "acl": acl,
         "access_groups": acl,
         "uploaded_by": uploaded_by,
         "uploaded_at": at,
-        "content_sha256": chunk.sha256,
+        "content_sha256": chunk["content_sha256"],
         "embedding_model": model,
         "active": True,
     }
@@ -242,48 +242,27 @@ class Ingestor:
         before = self.embedder.computed
         vectors = self.embedder.embed([c.text for c in chunks])
         acl, at, flags = acl_key(groups), now(), parsed.flags.as_dict()
-        ids = [chunk_id(doc_id, c.seq) for c in chunks]
+        rows: list[dict[str, Any]] = [
+            {"chunk_id": chunk_id(doc_id, c.seq), "doc_id": doc_id, "seq": c.seq,
+             "page_start": c.page_start, "page_end": c.page_end, "section": c.section,
+             "text": c.text, "content_sha256": c.sha256, "tokens": c.tokens}
+            for c in chunks
+        ]  # fmt: skip
         self.catalogue.store_document(
-            {
-                "doc_id": doc_id,
-                "doc_name": doc_name,
-                **meta,
-                "access_groups": list(groups),
-                "acl": acl,
-                "kind": parsed.kind,
-                "source_file": path.name,
-                "size_bytes": size,
-                "pages": len(parsed.pages),
-                "chunks": len(chunks),
-                "uploaded_by": uploaded_by,
-                "uploaded_at": at,
-                "status": "indexing",
-                "superseded_by": None,
-                "flags": flags,
-                "embedding_model": self.embedder.version,
-            },  # fmt: skip
-            [
-                {
-                    "chunk_id": cid,
-                    "doc_id": doc_id,
-                    "seq": c.seq,
-                    "page_start": c.page_start,
-                    "page_end": c.page_end,
-                    "section": c.section,
-                    "text": c.text,
-                    "content_sha256": c.sha256,
-                    "tokens": c.tokens,
-                }  # fmt: skip
-                for cid, c in zip(ids, chunks, strict=True)
-            ],
-        )
+            {"doc_id": doc_id, "doc_name": doc_name, **meta, "access_groups": list(groups),
+             "acl": acl, "kind": parsed.kind, "source_file": path.name, "size_bytes": size,
+             "pages": len(parsed.pages), "chunks": len(chunks), "uploaded_by": uploaded_by,
+             "uploaded_at": at, "status": "indexing", "superseded_by": None, "flags": flags,
+             "embedding_model": self.embedder.version},
+            rows,
+        )  # fmt: skip
         version = self.embedder.version
         self.vectors.upsert(
-            ids,
+            [r["chunk_id"] for r in rows],
             vectors,
             [
-                chunk_metadata(doc_id, doc_name, meta, acl, uploaded_by, at, c, version)
-                for c in chunks
+                chunk_metadata(doc_id, doc_name, meta, acl, uploaded_by, at, r, version)
+                for r in rows
             ],
         )
         old = self.lifecycle.publish(
@@ -302,6 +281,50 @@ class Ingestor:
             superseded=old,
             flags=flags,
         )
+
+    def reembed(self, *, actor: str, progress: Progress | None = None) -> list[dict[str, Any]]:
+        """Re-embed every stored document whose vectors came from another embedding version.
+
+        Chunk texts are read back from the catalogue (no file is parsed again); each document's
+        vectors are replaced in place (same ids, same partition) and then its catalogue row names
+        the new version, logged as ``reembed``. Deleted documents have no chunks left to embed.
+
+        Returns:
+            One ``{doc_id, doc_name, chunks, before, after}`` per document re-embedded.
+        """
+        say = progress or (lambda _msg: None)
+        version = self.embedder.version
+        done = []
+        for doc in self.catalogue.documents(statuses=("active", "superseded", "indexing")):
+            if doc["embedding_model"] == version:
+                continue
+            rows = self.catalogue.chunk_rows(doc["doc_id"])
+            vectors = self.embedder.embed([r["text"] for r in rows])
+            meta = {key: doc[key] for key in ("title", "issuer", "doc_date", "doc_type")}
+            metadatas = [
+                {
+                    **chunk_metadata(
+                        doc["doc_id"],
+                        doc["doc_name"],
+                        meta,
+                        doc["acl"],
+                        doc["uploaded_by"],
+                        doc["uploaded_at"],
+                        r,
+                        version,
+                    ),
+                    "active": doc["status"] == "active",
+                }  # fmt: skip
+                for r in rows
+            ]
+            self.vectors.upsert([r["chunk_id"] for r in rows], vectors, metadatas)
+            self.catalogue.set_embedding_model(doc, version, actor=actor)
+            say(f"{doc['doc_name']}: {len(rows)} chunks re-embedded")
+            done.append(
+                {"doc_id": doc["doc_id"], "doc_name": doc["doc_name"], "chunks": len(rows),
+                 "before": doc["embedding_model"], "after": version}
+            )  # fmt: skip
+        return done
 
     def quarantine(
         self, path: Path, digest: str, size: int, exc: DocumentRejected, actor: str

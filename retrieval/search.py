@@ -18,8 +18,8 @@ from ingestion.errors import InputError
 from retrieval.catalogue import Catalogue
 from retrieval.embeddings import Embedder
 from retrieval.fusion import (
+    DocumentMatcher,
     best_per_page,
-    document_prior,
     reciprocal_rank_fusion,
     statement_boost,
 )
@@ -69,6 +69,7 @@ class HybridSearch:
         self.vectors = vectors
         self.embedder = embedder
         self.ranking = ranking
+        self._matchers: dict[tuple[int, tuple[str, ...]], DocumentMatcher] = {}
 
     def search(
         self, query: str, *, groups: Sequence[str], k: int, filters: Filters
@@ -102,7 +103,7 @@ class HybridSearch:
         plan = understand(query)  # instructions dropped, finance synonyms, statements named
         prior: dict[str, float] = {}
         if filters.doc_name is None and rank.prior_weight:
-            prior = document_prior(query, self._visible(groups))
+            prior = self._matcher(groups).prior(query)
         vector = self.embedder.embed_query(plan.dense_text)
         rankings = self._candidates(plan.keyword_text, vector, clauses, acls, doc_ids, n)
         # Routing: when the question names a company/period, also search inside the documents it
@@ -110,7 +111,7 @@ class HybridSearch:
         routed = [d for d, v in prior.items() if v >= rank.route_min]
         if doc_ids is not None:
             routed = [d for d in routed if d in set(doc_ids)]
-        if routed and len(routed) < len(prior):
+        if routed and len(routed) < len(prior) and not _all_inside(rankings, routed):
             inside = [*clauses, {"doc_id": {"$in": routed}}]
             for name, ids in self._candidates(
                 plan.keyword_text, vector, inside, acls, routed, n
@@ -137,9 +138,20 @@ class HybridSearch:
         scored = best_per_page(scored, pages, rank.page_spread)
         return [passage(rows[cid], score) for score, cid in scored[:k]]
 
-    def _visible(self, groups: Sequence[str]) -> list[dict[str, Any]]:
-        wanted = set(groups)
-        return [d for d in self.catalogue.documents() if wanted & set(d["access_groups"])]
+    def _matcher(self, groups: Sequence[str]) -> DocumentMatcher:
+        """The document matcher over the active documents ``groups`` see, kept per version."""
+        version, docs = self.catalogue.snapshot()
+        key = (version, tuple(sorted(set(groups))))
+        matcher = self._matchers.get(key)
+        if matcher is None:
+            wanted = set(groups)
+            visible = [
+                d for d in docs if d["status"] == "active" and wanted & set(d["access_groups"])
+            ]
+            if len(self._matchers) >= 32:  # a few group sets per process; old versions go
+                self._matchers.clear()
+            matcher = self._matchers[key] = DocumentMatcher(visible)
+        return matcher
 
     def _entitled(
         self, ids: Sequence[str], groups: Sequence[str], doc_ids: Sequence[str] | None
@@ -181,6 +193,16 @@ class HybridSearch:
             and rows[c]["status"] in ("active", "superseded")
             and wanted & set(rows[c]["access_groups"])
         ]
+
+
+def _all_inside(rankings: dict[str, list[str]], doc_ids: Sequence[str]) -> bool:
+    """Whether every candidate already comes from ``doc_ids`` (chunk ids start with doc_id[:16]).
+
+    Then the routed pass would find the same lists again: searching inside the named filings
+    only pays when other filings crowd them out of the store-wide top n.
+    """
+    prefixes = {d[:16] for d in doc_ids}
+    return all(cid[:16] in prefixes for ids in rankings.values() for cid in ids)
 
 
 def passage(row: dict[str, Any], score: float) -> Passage:

@@ -1,4 +1,4 @@
-"""Document commands: ``ingest docs``, ``docs list|delete|retag|events|quarantine``, ``search``.
+"""Document commands: ``ingest docs``, ``docs`` (list, delete, retag, reembed, ...), ``search``.
 
 Who may do what is decided here, from the user store (server side): researchers and admins upload,
 retag and delete; a researcher may only tag a document with groups they belong to, and only act on
@@ -166,6 +166,28 @@ def docs_retag(rt: Runtime, doc_id: str, groups: str, user: str | None) -> None:
     click.echo(
         f"retagged {done['doc_id'][:12]} {done['doc_name']}: {','.join(done['access_groups'])}"
     )
+
+
+@docs.command("reembed")
+@click.option("--user", default=None, help="Who is re-embedding (default: SIGHTLINE_USER).")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
+@click.pass_obj
+def docs_reembed(rt: Runtime, user: str | None, as_json: bool) -> None:
+    """Re-embed stored documents with the current SIGHTLINE_EMBEDDING_BACKEND (after a switch)."""
+    who = rt.user(user)
+    if who.role != "admin":
+        raise PermissionDenied(
+            f"{who.name} ({who.role}) may not re-embed the store",
+            hint="re-embedding touches every document, every group: ask an admin",
+        )
+    done = rt.documents.reembed(actor=who.name, progress=lambda msg: click.echo(msg, err=True))
+    if as_json:
+        from app.cli import emit_json
+
+        emit_json(done)
+        return
+    version = rt.documents.embedder.version
+    click.echo(f"{len(done)} documents re-embedded; the store now uses {version}")
 
 
 @docs.command("events")
