@@ -416,7 +416,11 @@ def _codes(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
     """Codes 0.. per distinct name (first-seen order); per code: accepted? entity row (-1: none).
 
-    One hash pass over the batch (pandas), then one dict lookup per distinct name.
+    Small batches: one dict pass. Large ones: the entity rows in one hash lookup (pandas) and,
+    when every name has a row (the steady state), the codes from those integers; a name with a
+    row was accepted before, so it is in the universe (fixed when the engine is built) and no
+    name needs registering (the names list returned is empty). Otherwise one hash pass over the
+    batch, then one dict lookup per distinct name.
     """
     import numpy as np
 
@@ -428,7 +432,12 @@ def _codes(
     else:
         import pandas as pd
 
-        found, distinct = pd.factorize(np.asarray(names, dtype=object))
+        objects = np.asarray(names, dtype=object)
+        rows_ev = source.lookup(objects)
+        if len(rows_ev) and rows_ev.min() >= 0:
+            codes, rows = _first_seen(rows_ev)
+            return codes, np.ones(len(rows), dtype=bool), rows, []
+        found, distinct = pd.factorize(objects)
         codes, uniques = found.astype(np.int64), distinct.tolist()
     index = source.index
     rows = np.fromiter((index.get(t, -1) for t in uniques), np.int64, len(uniques))
@@ -437,6 +446,19 @@ def _codes(
     else:
         known = np.fromiter((t in engine.universe for t in uniques), bool, len(uniques))
     return codes, known, rows, uniques
+
+
+def _first_seen(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Codes 0.. of ``values`` in first-seen order, and the value of each code."""
+    import numpy as np
+
+    uniq, first, inverse = np.unique(values, return_index=True, return_inverse=True)
+    if len(uniq) == len(values):  # each once: the codes are the positions
+        return np.arange(len(values)), values
+    rank = np.argsort(first)
+    code_of = np.empty(len(uniq), dtype=np.int64)
+    code_of[rank] = np.arange(len(uniq))
+    return code_of[inverse.ravel()], uniq[rank]
 
 
 def _register(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from features import kernels, windows
+from features import kernels, step_kernels, windows
 from features.expressions import Node, SqlCompiler, max_lookback
 from features.kernels import History
 from features.windows import Evaluator
@@ -48,9 +48,9 @@ class Rolling(Node):
 
     def _evaluate(self, ev: Evaluator, memo: dict[str, np.ndarray]) -> np.ndarray:
         x = self.arg.evaluate(ev, memo)
-        step = {"mean": self._step_running, "sum": self._step_running, "std": self._step_std}
-        if windows.stepwise_is_cheaper(x, self.window):
-            return windows.stepwise(ev, x, step.get(self.kind, self._step_extreme))
+        if windows.stepwise_is_cheaper(x, self.window):  # one compiled pass, O(1) per value
+            key, kind = self.cached_key, self.kind
+            return step_kernels.step_rolling(ev, key, kind, x, self.window, self.min_periods)
         z = windows.history(ev, self.cached_key, self.window, x, [""])[""]
         if self.kind in ("mean", "sum"):
             return self._running(ev, z)
@@ -122,66 +122,6 @@ class Rolling(Node):
         ev.state(self.cached_key + "#best", (), np.nan)[ev.rows()] = windows.at_last(ev, best)
         return np.where(n >= self.min_periods, best, np.nan)
 
-    # One observation per entity at a time, O(1): running sums, the value leaving the window
-    # read from the ring of the last ``window`` values.
-    def _step_running(self, ev: Evaluator, rows: np.ndarray, x: np.ndarray) -> np.ndarray:
-        import numpy as np
-
-        key, w = self.cached_key, self.window
-        old = windows.ring_push(ev, key, w, rows, {"": x})[""]
-        if len(rows) * w <= windows.DIRECT_CELLS:  # few entities: summing their windows is cheaper
-            ring = ev.state(key + "#hist", (w,), np.nan)[rows]
-            present = ~np.isnan(ring)
-            total = np.where(present, ring, 0.0).sum(axis=1)  # pairwise summation: no drift
-            n = present.sum(axis=1, dtype=np.float64)
-            ev.state(key + "#sums", (2,), 0.0)[rows] = np.column_stack([total, n])
-            ev.state(key + "#comp", (1,), 0.0)[rows] = 0.0
-            return self._mean_or_sum(total, n)
-        new_in, old_in = ~np.isnan(x), ~np.isnan(old)
-        add, sub = np.where(new_in, x, 0.0), np.where(old_in, old, 0.0)
-        (total,), n = windows.step_sums(ev, key, rows, [add], [sub], new_in, old_in)
-        return self._mean_or_sum(total, n)
-
-    def _step_std(self, ev: Evaluator, rows: np.ndarray, x: np.ndarray) -> np.ndarray:
-        import numpy as np
-
-        key, w = self.cached_key, self.window
-        ring = ev.state(key + "#hist", (w,), np.nan)
-        prev = ring[rows, (ev.state(key + "#pos", (), 0.0)[rows].astype(np.int64) - 1) % w]
-        old = windows.ring_push(ev, key, w, rows, {"": x})[""]
-        new_in, old_in = ~np.isnan(x), ~np.isnan(old)
-        shift = ev.state(key + "#shift", (), np.nan)
-        k = shift[rows]
-        k = np.where(np.isnan(k) & new_in, x, k)
-        shift[rows] = k
-        d_new = np.where(new_in, x - k, 0.0)
-        d_old = np.where(old_in, old - k, 0.0)
-        (s1, s2), n = windows.step_sums(
-            ev, key, rows, [d_new, d_new * d_new], [d_old, d_old * d_old], new_in, old_in
-        )
-        run = ev.state(key + "#run", (), 0.0)
-        run_now = np.where(new_in, np.where(x == prev, run[rows] + 1, 1.0), 0.0)
-        run[rows] = np.minimum(run_now, w)
-        return self._finish_std(s1, s2, n, run_now >= w)
-
-    def _step_extreme(self, ev: Evaluator, rows: np.ndarray, x: np.ndarray) -> np.ndarray:
-        """The extreme is ``better(extreme, x)`` unless the value leaving was it: then rescan."""
-        import numpy as np
-
-        key = self.cached_key
-        better = np.fmax if self.kind == "max" else np.fmin
-        old = windows.ring_push(ev, key, self.window, rows, {"": x})[""]
-        _, n = windows.step_sums(ev, key, rows, [], [], ~np.isnan(x), ~np.isnan(old))
-        best = ev.state(key + "#best", (), np.nan)
-        cur = best[rows]
-        rescan = old == cur  # NaN never equals: a missing value leaving changes nothing
-        cur = better(cur, x)
-        if rescan.any():
-            ring = ev.state(key + "#hist", (self.window,), np.nan)
-            cur[rescan] = better.reduce(ring[rows[rescan]], axis=1)
-        best[rows] = cur
-        return np.where(n >= self.min_periods, cur, np.nan)
-
     def _mean_or_sum(self, total: np.ndarray, n: np.ndarray) -> np.ndarray:
         import numpy as np
 
@@ -229,9 +169,8 @@ class RollingBeta(Node):
         y = self.y.evaluate(ev, memo)
         x = self.x.evaluate(ev, memo)
         key, w = self.cached_key, self.window
-        if windows.stepwise_is_cheaper(x, w):
-            both = np.stack([x, y], axis=2)  # one step = one (x, y) pair per entity
-            return windows.stepwise(ev, both, self._step)
+        if windows.stepwise_is_cheaper(x, w):  # one compiled pass, O(1) per pair
+            return step_kernels.step_beta(ev, key, y, x, w, self.min_periods)
         z = windows.history(ev, key, w, {"#y": y, "#x": x}, ["#y", "#x"])
         zy, zx = z["#y"], z["#x"]
         pair = ~(np.isnan(zx) | np.isnan(zy))
@@ -261,28 +200,6 @@ class RollingBeta(Node):
     def _over_history(self, h: History, memo: dict[str, np.ndarray]) -> np.ndarray:
         y, x = self.y.over_history(h, memo), self.x.over_history(h, memo)
         return kernels.beta(h, y, x, self.window, self.min_periods)
-
-    def _step(self, ev: Evaluator, rows: np.ndarray, xy: np.ndarray) -> np.ndarray:
-        """One (x, y) pair per entity, O(1): running co-moment sums."""
-        import numpy as np
-
-        x, y = xy[:, 0], xy[:, 1]
-        key = self.cached_key
-        old = windows.ring_push(ev, key, self.window, rows, {"#y": y, "#x": x})
-        new_in = ~(np.isnan(x) | np.isnan(y))
-        old_in = ~(np.isnan(old["#x"]) | np.isnan(old["#y"]))
-        shift = ev.state(key + "#shift", (2,), np.nan)
-        k = shift[rows]
-        k = np.where((np.isnan(k[:, 0]) & new_in)[:, None], xy, k)
-        shift[rows] = k
-        dx = np.where(new_in, x - k[:, 0], 0.0)
-        dy = np.where(new_in, y - k[:, 1], 0.0)
-        ox = np.where(old_in, old["#x"] - k[:, 0], 0.0)
-        oy = np.where(old_in, old["#y"] - k[:, 1], 0.0)
-        sums, n = windows.step_sums(
-            ev, key, rows, [dx, dy, dx * dx, dx * dy], [ox, oy, ox * ox, ox * oy], new_in, old_in
-        )
-        return self._slope(sums, n)
 
     def _slope(self, sums: list[np.ndarray], n: np.ndarray) -> np.ndarray:
         import numpy as np

@@ -51,6 +51,7 @@ class SourceState:
         self._lengths = np.zeros(0, dtype=np.int64)
         self._width = 1
         self._inputs: dict[str, np.ndarray] = {}
+        self._lookup: tuple[int, Any] | None = None  # (entities indexed, pandas Index of them)
 
     # -- Evaluator protocol (features.expressions) --
     def column(self, name: str) -> np.ndarray:
@@ -91,6 +92,16 @@ class SourceState:
         if len(self.entities) > self.capacity:
             self._grow(max(len(self.entities), 2 * self.capacity))
         return np.array([self.index[e] for e in names], dtype=np.int64)
+
+    def lookup(self, names: np.ndarray) -> np.ndarray:
+        """Row of each name (an object array), -1 where it has none: one hash pass (pandas)."""
+        import pandas as pd
+
+        cached = self._lookup
+        if cached is None or cached[0] != len(self.entities):
+            cached = self._lookup = (len(self.entities), pd.Index(self.entities, dtype=object))
+        target = pd.Index(names, dtype=object)  # as objects: no conversion to a string dtype
+        return cached[1].get_indexer(target).astype("int64", copy=False)  # type: ignore[no-any-return]
 
     def _grow(self, capacity: int) -> None:
         import numpy as np

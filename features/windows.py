@@ -1,9 +1,10 @@
 """Numpy window kernels for the streaming (and arrays) evaluation of ``features.expressions``.
 
 A block holds, per entity, its next observations in time order (shape: steps x entities). Few
-observations per entity are applied one step at a time with compensated running sums; many are
-summed over whole windows from stored sums plus the new rows, then re-anchored exactly on the
-block's last window so rounding cannot accumulate across blocks. Max and min use an exact
+observations per entity are applied one step at a time with compensated running sums
+(compiled, ``features.step_kernels``); many are summed over whole windows from stored sums plus
+the new rows, then re-anchored exactly on the block's last window so rounding cannot accumulate
+across blocks. Max and min use an exact
 prefix/suffix (van Herk) pass. The expression nodes call these; nothing here knows a feature.
 """
 
@@ -42,90 +43,9 @@ class Evaluator(Protocol):
         """Observations per entity the block has room for (its first axis)."""
 
 
-# A step sums whole windows when entities x window is at most this (e.g. a micro-batch of a
-# few dozen quotes): fewer numpy calls than updating compensated running sums.
-DIRECT_CELLS = 8192
-
-
 def stepwise_is_cheaper(x: np.ndarray, window: int) -> bool:
     """A few observations per entity: O(1) steps beat recomputing windows of ``window``."""
     return len(x) * 4 <= window
-
-
-def stepwise(ev: Evaluator, x: np.ndarray, step: object) -> np.ndarray:
-    """Apply ``step(ev, rows, values)`` to the block one observation per entity at a time."""
-    import numpy as np
-
-    rows, lengths = ev.rows(), ev.lengths()
-    if len(x) == 1:
-        return step(ev, rows, x[0])[None]  # type: ignore[operator, no-any-return]
-    out = np.full(x.shape[:2], np.nan)
-    out[0] = step(ev, rows, x[0])  # type: ignore[operator]
-    for t in range(1, len(x)):
-        live = lengths > t
-        out[t, live] = step(ev, rows[live], x[t, live])  # type: ignore[operator]
-    return out
-
-
-def ring_push(
-    ev: Evaluator, key: str, window: int, rows: np.ndarray, values: dict[str, np.ndarray]
-) -> dict[str, np.ndarray]:
-    """Write one value per entity into each ring ``key + suffix``; return the values leaving."""
-    import numpy as np
-
-    pos = ev.state(key + "#pos", (), 0.0)
-    slot = pos[rows].astype(np.int64)
-    old = {}
-    for suffix, x in values.items():
-        ring = ev.state(key + suffix + "#hist", (window,), np.nan)
-        old[suffix] = ring[rows, slot]
-        ring[rows, slot] = x
-    pos[rows] = (slot + 1) % window
-    return old
-
-
-def neumaier(s: np.ndarray, c: np.ndarray, term: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``s + term``, its rounding error (Knuth's TwoSum, exact) accumulated in ``c``."""
-    t = s + term
-    z = t - s
-    return t, c + ((s - (t - z)) + (term - z))
-
-
-def step_sums(
-    ev: Evaluator,
-    key: str,
-    rows: np.ndarray,
-    new: list[np.ndarray],
-    old: list[np.ndarray],
-    new_in: np.ndarray,
-    old_in: np.ndarray,
-) -> tuple[list[np.ndarray], np.ndarray]:
-    """Window sums of each term after one value enters and one leaves, and their count.
-
-    Neumaier compensation keeps the error near one rounding of the window sum however many
-    values have passed through (within the parity tolerance).
-    """
-    import numpy as np
-
-    m = len(new)
-    sums = ev.state(key + "#sums", (m + 1,), 0.0)
-    comp = ev.state(key + "#comp", (m,), 0.0)
-    s = sums[rows]
-    n = s[:, m] + new_in - old_in  # a count: exact
-    if m == 0:
-        sums[rows, 0] = n
-        return [], n
-    if m == 1:  # views, no copies
-        add, sub = new[0][:, None], old[0][:, None]
-    else:
-        add, sub = np.column_stack(new), np.column_stack(old)
-    head, c = neumaier(s[:, :m], comp[rows], add)
-    head, c = neumaier(head, c, -sub)
-    sums[rows, :m] = head
-    sums[rows, m] = n
-    comp[rows] = c
-    value = head + c
-    return [value[:, i] for i in range(m)], n
 
 
 def store_sums(ev: Evaluator, key: str, sums: list[np.ndarray], n: np.ndarray) -> None:
