@@ -81,4 +81,4 @@ def _shown(measure: str, value: float) -> str:
         return f"{value:,.0f}"
     if measure in ("mean_credit_amount", "total_credit_amount"):
         return f"{value:,.2f} DM"
-    return f"{value:,.2f} months"
+    return f"{value:,.2f} (months)"
