@@ -39,6 +39,12 @@ TOP_FIGURES = 8
 # statement move by large percentages every year.
 STATEMENT_WEIGHTS = {"income statement": 1.5, "balance sheet": 1.0, "cash flow statement": 0.6}
 TOP_MDNA = 5
+_HEADLINE_RE = re.compile(
+    r"^(total (net )?revenues?|net revenues?|revenues?|net sales|total net sales|operating "
+    r"(income|profit)|net (income|earnings)|consolidated net income|total assets|net cash "
+    r"provided by operating activities) \((income statement|balance sheet|cash flow statement)\)",
+    re.IGNORECASE,
+)
 _WORD_RE = re.compile(r"[a-z][a-z\-']+")
 _STOP = frozenset(
     "a an and are as at be by can could for from in is it may of on or our that the their these "
@@ -208,7 +214,12 @@ def there_first_page(paras: Sequence[Paragraph]) -> int:
 
 
 def figure_changes(previous: Filing, current: Filing, top: int = TOP_FIGURES) -> list[DigestItem]:
-    """The largest relative changes in the primary statements, matched by statement and label."""
+    """The headline lines, then the largest relative changes, matched by statement and label.
+
+    The headline lines (revenue, operating income, net income, total assets, operating cash
+    flow) are what an analyst reads first, so they lead however little they moved; the other
+    lines compete on relative change weighted by size and statement.
+    """
     old_rows = {(r.statement, r.label.lower()): r for r in statement_rows(previous)}
     new_rows = statement_rows(current)
     largest: Counter[str] = Counter()
@@ -241,13 +252,19 @@ def figure_changes(previous: Filing, current: Filing, top: int = TOP_FIGURES) ->
                 ],
             )
         )
-    return sorted(items, key=lambda i: (-i.score, i.title))[:top]
+    named: dict[str, DigestItem] = {}  # net income is on three statements: say it once
+    for item in items:
+        if _HEADLINE_RE.match(item.title):
+            named.setdefault(item.title.split(" (")[0].lower(), item)
+    headline = list(named.values())
+    others = [i for i in items if i not in headline]
+    return headline + sorted(others, key=lambda i: (-i.score, i.title))[:top]
 
 
 def mdna_shifts(previous: Filing, current: Filing, top: int = TOP_MDNA) -> list[DigestItem]:
     """MD&A paragraphs of the current filing whose content moved most from their best match."""
-    old = [p for p in paragraphs(section_lines(previous, "mdna")) if len(p.text) >= MDNA_MIN_CHARS]
-    new = [p for p in paragraphs(section_lines(current, "mdna")) if len(p.text) >= MDNA_MIN_CHARS]
+    old = [p for p in paragraphs(section_lines(previous, "mdna")) if _prose(p.text)]
+    new = [p for p in paragraphs(section_lines(current, "mdna")) if _prose(p.text)]
     if not old or not new:
         return []
     vectors_old = [_tf(p.text) for p in old]
@@ -347,6 +364,13 @@ def _cosine(a: Counter[str], b: Counter[str]) -> float:
     dot = sum(v * b[w] for w, v in a.items() if w in b)
     norm = math.sqrt(sum(v * v for v in a.values())) * math.sqrt(sum(v * v for v in b.values()))
     return dot / norm if norm else 0.0
+
+
+def _prose(text: str) -> bool:
+    """A paragraph of sentences, not a table flattened into one (mostly figures)."""
+    chars = [c for c in text if not c.isspace()]
+    letters = sum(c.isalpha() for c in chars)
+    return len(text) >= MDNA_MIN_CHARS and letters >= 0.8 * len(chars)
 
 
 def _cite(filing: Filing, page: int, role: str, snippet: str) -> DigestCitation:

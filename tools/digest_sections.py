@@ -111,8 +111,15 @@ def section_lines(filing: Filing, kind: str) -> list[tuple[int, str]]:
     if kind == "risk":
         return sections.get("1a", [])
     if filing.doc_type.upper().startswith("10-Q") or filing.doc_type.upper() == "10Q":
-        return sections.get("2", [])
-    return sections.get("7", [])
+        lines = sections.get("2", [])
+    else:
+        lines = sections.get("7", [])
+    # Where the item headings are not found, MD&A can seem to run into the statements and notes.
+    statements = {
+        n for n, t in filing.pages.items() if any(statement_of(ln) for ln in _lines(t)[:8])
+    }
+    first = min((n for n in statements if lines and n > lines[0][0]), default=None)
+    return [(n, ln) for n, ln in lines if first is None or n < first]
 
 
 def paragraphs(lines: Sequence[tuple[int, str]]) -> list[Paragraph]:
@@ -162,7 +169,7 @@ def risk_headings(lines: Sequence[tuple[int, str]]) -> list[Paragraph]:
     out: list[Paragraph] = []
     for k, para in enumerate(paras[:-1]):
         text = para.text
-        if not (40 <= len(text) <= 420) or not text.endswith("."):
+        if not (40 <= len(text) <= 420) or not text.endswith(".") or not text[0].isupper():
             continue
         if not (_MODAL_RE.search(text) and _EFFECT_RE.search(text)):
             continue
