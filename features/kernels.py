@@ -254,3 +254,45 @@ def beta(h: History, y: np.ndarray, x: np.ndarray, window: int, min_periods: int
 def ewma(h: History, x: np.ndarray, lam: float, min_periods: int) -> np.ndarray:
     """``y = lam*y + (1-lam)*x`` seeded with each entity's first value of ``x``."""
     return _compiled(_ewma)(x, h.starts, h.ends, lam, max(min_periods, 1))  # type: ignore[no-any-return]
+
+
+def _group_order(codes, stamps, entities):  # type: ignore[no-untyped-def]  # noqa: ANN001, ANN202
+    n = len(codes)
+    ends = np.zeros(entities + 1, dtype=np.int64)
+    for i in range(n):
+        ends[codes[i] + 1] += 1
+    for k in range(entities):
+        ends[k + 1] += ends[k]
+    fill = ends[:-1].copy()
+    order = np.empty(n, dtype=np.int64)
+    identity = True
+    for i in range(n):  # counting sort by code: stable, O(n)
+        c = codes[i]
+        order[fill[c]] = i
+        identity = identity and fill[c] == i
+        fill[c] += 1
+    repeated = False
+    for k in range(entities):  # each entity's rows by stamp (usually in order already)
+        a, b = ends[k], ends[k + 1]
+        for j in range(a + 1, b):
+            if stamps[order[j]] <= stamps[order[j - 1]]:
+                seg = order[a:b].copy()
+                order[a:b] = seg[np.argsort(stamps[seg], kind="mergesort")]
+                identity = False
+                break
+        for j in range(a + 1, b):
+            if stamps[order[j]] == stamps[order[j - 1]]:
+                repeated = True
+    return order, identity, repeated
+
+
+def group_order(
+    codes: np.ndarray, stamps: np.ndarray, entities: int
+) -> tuple[np.ndarray | None, bool]:
+    """Row order sorting by (code, stamp), stable (None: in order already); any repeated pair?
+
+    Codes are 0 .. ``entities`` - 1: a counting sort by code (one pass, no comparison sort of
+    the whole table), then each entity's rows by stamp only where they are out of order.
+    """
+    order, identity, repeated = _compiled(_group_order)(codes, stamps, entities)
+    return (None if identity else order), bool(repeated)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
+from features import kernels
 from features.definitions import FeatureDefinition
 from features.sources import ORDER_ERROR, STAGED, base_query, entity_query, unpivot
 from ingestion.errors import InputError
@@ -69,8 +70,10 @@ def read_source(
 
     The rows stream out of DuckDB unsorted, in Arrow batches, and are sorted here: an ORDER BY
     in DuckDB materialized the whole sorted result next to its Arrow copy (1.4 GB peak at 10M
-    bars, against 0.3 GB streamed), and a stable sort on (entity code, day) is close to linear
-    when the table is already stored in runs, as a warehouse load leaves it.
+    bars, against 0.3 GB streamed). The sort is a compiled counting sort by entity code, then by
+    time within an entity only where its rows are out of order (``kernels.group_order``: ~0.1 s
+    at 10M rows where a stable argsort of (code, day) keys took 0.4-1 s), which also finds a
+    repeated (entity, ts).
 
     Raises:
         InputError: An entity has two rows with the same ts (the SQL batch stops on it too).
@@ -112,13 +115,13 @@ def read_source(
         con.unregister("_feature_entities")
     if at != rows:
         raise InputError(f"the {source} source changed while it was read", hint="run again")
-    order = _sort_order(codes, stamps // DAY_US if daily else stamps)
+    order, repeated = kernels.group_order(codes, stamps, len(ordered))
     if order is not None:
         codes, stamps = codes[order], stamps[order]
         for c in names:
             inputs[c] = inputs[c][order]
         del order
-    if len(stamps) > 1 and bool(((np.diff(codes) == 0) & (np.diff(stamps) <= 0)).any()):
+    if repeated:
         raise InputError(
             ORDER_ERROR.replace("out of (entity, ts) order", "with a repeated (entity, ts)"),
             hint=f"the {source} source has two rows for one entity and time; deduplicate it",
@@ -126,25 +129,6 @@ def read_source(
     lengths = np.bincount(codes, minlength=len(ordered)).astype(np.int64)
     starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
     return SortedSource(pa.array(ordered, pa.string()), lengths, starts, stamps, daily, inputs)
-
-
-def _sort_order(codes: np.ndarray, stamps: np.ndarray) -> np.ndarray | None:
-    """Row order sorting by (code, stamp); None when the rows are in that order already."""
-    import numpy as np
-
-    if len(codes) < 2:
-        return None
-    step = np.diff(codes)
-    if bool(((step > 0) | ((step == 0) & (np.diff(stamps) > 0))).all()):
-        return None
-    low, span = int(stamps.min()), int(stamps.max()) - int(stamps.min()) + 1
-    if span * (int(codes.max()) + 1) < 2**62:  # one int64 key: a stable sort finds the runs
-        key = codes.astype(np.int64)
-        key *= span
-        key += stamps
-        key -= low
-        return np.argsort(key, kind="stable")
-    return np.lexsort((stamps, codes))
 
 
 @dataclass

@@ -179,3 +179,19 @@ def test_a_repeated_entity_and_ts_is_refused() -> None:
     definitions = by_source(select(None))["quotes"]
     with pytest.raises(InputError, match="repeated"):
         read_source(con, "quotes", definitions)
+
+
+def test_group_order_sorts_by_code_then_stamp_and_finds_repeats() -> None:
+    from features.kernels import group_order
+
+    rng = np.random.default_rng(7)
+    codes = rng.integers(0, 50, 5_000).astype(np.int32)
+    stamps = rng.permutation(5_000).astype(np.int64)  # distinct: no repeats
+    order, repeated = group_order(codes, stamps, 50)
+    assert order is not None and not repeated
+    assert np.array_equal(order, np.lexsort((stamps, codes)))
+    ordered = np.lexsort((stamps, codes))
+    assert group_order(codes[ordered], stamps[ordered], 50) == (None, False)  # in order: no copy
+    stamps[1] = stamps[0]
+    codes[1] = codes[0]  # one entity, one ts, twice
+    assert group_order(codes, stamps, 50)[1]
