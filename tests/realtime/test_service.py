@@ -215,11 +215,22 @@ def test_end_to_end_broker_features_service_trail(
         assert {f["sequence"] for f in live} == {quotes_seq}
         features = httpx.get(f"{base}/v1/features/KO", headers=bearer(token), timeout=30).json()
         assert features["sequence"]["QUOTES"] == quotes_seq
+        # concurrent requests (uvicorn's thread pool): every one answered and recorded, chain intact
+        from concurrent.futures import ThreadPoolExecutor
+
+        def one(i: int) -> int:
+            r = httpx.post(f"{base}/v1/predict/pd", json={"loan_id": 1 + i},
+                           headers=bearer(token), timeout=120)  # fmt: skip
+            return r.status_code
+
+        with ThreadPoolExecutor(6) as pool:
+            assert list(pool.map(one, range(12))) == [200] * 12
     finally:
         server.terminate()
         server.wait(timeout=30)
     listed = json.loads(runner.invoke(cli, ["trail", "list", "--json", "--user", "analyst"]).output)
-    assert [r["kind"] for r in listed] == ["prediction"] and listed[0]["id"] == body["id"]
+    assert [r["kind"] for r in listed] == ["prediction"] * 13 and listed[0]["id"] == body["id"]
+    assert demo_runtime.trail.verify().ok
     record = demo_runtime.trail.get(body["id"]).record
     assert any(f.get("sequence") == quotes_seq for f in record["feature_values"])
     replay = runner.invoke(cli, ["trail", "replay", body["id"], "--json", "--user", "compliance"])
