@@ -127,6 +127,9 @@ class OnnxEncoder:
             options.intra_op_num_threads = threads or 0  # 0: one per core
             options.inter_op_num_threads = 1
             options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+            # Idle worker threads sleep instead of spinning: on a shared machine the spinning
+            # burns the cores other work (and the other thread) needs.
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
             self._sessions[threads] = ort.InferenceSession(
                 str(self.onnx_path), options, providers=["CPUExecutionProvider"]
             )
