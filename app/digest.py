@@ -10,7 +10,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from app.trail.record import AnswerRecord, Citation, ToolCall, Versions, utc_now
+from app.digest_prose import PROMPT_ID, LLMUnavailable, write_prose
+from app.trail.record import AnswerRecord, Citation, Tokens, ToolCall, Versions, utc_now
 from app.users import User
 from tools.digest import DigestItem, digest_filings, entitled_filings
 
@@ -23,7 +24,10 @@ def run_digest(
     since: str | None = None,
     docs: tuple[str, ...] = (),
 ) -> dict[str, Any]:
-    """The digest ``{"id", "items", "filings", "text"}`` for ``user``, recorded before returned.
+    """The digest ``{"id", "items", "filings", "text", "prose", ...}``, recorded before returned.
+
+    With an LLM set (``SIGHTLINE_LLM``) the text leads with the model's sentences that pass the
+    grounding check against the item each cites (``app.digest_prose``).
 
     Raises:
         SightlineError: no comparable filings visible to the user, or the trail write failed.
@@ -36,7 +40,8 @@ def run_digest(
     )
     items = digest_filings(filings, issuer)
     payload = [item.as_dict() for item in items]
-    text = digest_text(items)
+    prose, warnings, status, llm, tokens = _prose(rt, items)
+    text = "\n".join(prose + ([""] if prose else []) + [digest_text(items)])
     call = ToolCall(
         tool="digest",
         args=args,
@@ -48,14 +53,20 @@ def run_digest(
         kind="digest",
         user=user.name,
         role=user.role,
-        status="answered",
+        status=status,
         question=_request(issuer, since, docs),
         answer=text,
         citations=_citations(items),
         tool_calls=[call],
-        versions=Versions(llm="offline", embedding=getattr(rt.documents.embedder, "version", None)),
+        versions=Versions(
+            llm=llm,
+            prompt=PROMPT_ID if llm != "offline" else None,
+            embedding=getattr(rt.documents.embedder, "version", None),
+        ),
+        tokens=tokens,
         latency_ms=(time.perf_counter() - t0) * 1000,
-        details={"items": len(items)},
+        warnings=warnings,
+        details={"items": len(items), "prose_sentences": len(prose)},
     )
     stored = rt.trail.append(record)  # raises when not durable: nothing is shown
     return {
@@ -63,7 +74,34 @@ def run_digest(
         "items": payload,
         "filings": [f.doc_name for f in filings],
         "text": text,
+        "prose": prose,
+        "status": status,
+        "warnings": warnings,
     }
+
+
+def _prose(rt: Any, items: list[DigestItem]) -> tuple[list[str], list[str], str, str, Tokens]:
+    """(sentences, warnings, status, llm, tokens): LLM prose when one is set, else none.
+
+    The model down is ``degraded``: the extractive digest is still shown and recorded.
+    """
+    from app.llm import chat_model
+
+    model = chat_model(rt.settings.llm, settings=rt.settings) if items else None
+    if model is None:
+        return [], [], "answered", "offline", Tokens()
+    try:
+        kept, warnings, reply = write_prose(model, items)
+    except LLMUnavailable as exc:
+        return (
+            [],
+            [f"LLM unavailable, extractive digest only: {exc}"],
+            "degraded",
+            model.name,
+            Tokens(),
+        )
+    tokens = Tokens(prompt=reply.prompt_tokens, completion=reply.completion_tokens)
+    return kept, warnings, "answered", reply.model or model.name, tokens
 
 
 def digest_text(items: list[DigestItem]) -> str:
