@@ -30,6 +30,7 @@ from typing import Any
 
 from features.events import Bar, Event, Quote
 from features.streaming import StreamingEngine
+from ingestion.errors import InputError
 from ingestion.events.broker import Delivery, EventSource
 from ingestion.events.schemas import MalformedEvent, decode_event
 
@@ -71,6 +72,7 @@ class FeatureService:
         self.unsnapshotted = 0
         # broker-stored-to-feature latency of the last deliveries (ms), for benchmarks and stats
         self.lags_ms: deque[float] = deque(maxlen=100_000)
+        self.stream_ids: dict[str, str] = {}  # stream -> when it was created (see check_streams)
 
     # ------------------------------------------------------------------ state on disk
     @classmethod
@@ -89,7 +91,28 @@ class FeatureService:
         service = cls(directory, engine, meta["covered"], meta["stats"])
         service.generation = int(meta["generation"])
         service.rejected.extend(meta.get("rejected", []))
+        service.stream_ids = dict(meta.get("streams", {}))
         return service
+
+    def check_streams(self, current: Mapping[str, str]) -> None:
+        """Refuse to resume on streams other than the ones the snapshot's sequences count.
+
+        A stream deleted and created again numbers its messages from 1: resuming "after
+        sequence N" there would skip N new events. The creation time of each stream is kept
+        in the manifest and compared here.
+        """
+        for stream, seq in self.covered.items():
+            known = self.stream_ids.get(stream)
+            if seq and known is not None and current.get(stream) != known:
+                raise InputError(
+                    f"the broker's {stream} stream is not the one the feature snapshot covers "
+                    f"(created {current.get(stream)}, snapshot taken on one created {known})",
+                    hint=f"start over from the replayed streams: remove {self.directory} and run "
+                    "`sightline features serve` again",
+                )
+        if dict(current) != self.stream_ids:
+            self.stream_ids = dict(current)
+            self.snapshot()  # the manifest names the streams from now on
 
     def snapshot(self) -> Path:
         """Write the engine state and the sequences it covers; atomic (manifest replaced last).
@@ -108,6 +131,7 @@ class FeatureService:
             "covered": self.covered,
             "stats": dict(self.stats),
             "rejected": list(self.rejected),
+            "streams": self.stream_ids,
             "written_at": datetime.now(UTC).isoformat(),
         }
         _write_json(self.directory / MANIFEST, meta)

@@ -148,6 +148,11 @@ def features_serve(rt: Runtime, idle_exit: float | None, durable: str) -> None:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
         b = await JetStreamBroker(s.nats_url).connect()
+        try:
+            service.check_streams(await b.stream_ids())
+        except Exception:
+            await b.close()
+            raise
         source = await b.source(durable, service.covered)
         try:
             await service.run(

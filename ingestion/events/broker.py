@@ -132,6 +132,14 @@ class JetStreamBroker:
             out[stream] = int(info.state.last_seq)
         return out
 
+    async def stream_ids(self) -> dict[str, str]:
+        """When each stream was created: a stream deleted and made again restarts at 1."""
+        out = {}
+        for stream, _ in STREAMS.values():
+            info = await self.js.stream_info(stream)
+            out[stream] = str(info.created)
+        return out
+
     async def source(self, durable: str, after: Mapping[str, int]) -> JetStreamSource:
         """A durable consumer per stream that delivers the sequences after ``after[stream]``.
 

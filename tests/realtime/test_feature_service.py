@@ -236,3 +236,19 @@ def test_the_fast_quote_path_agrees_with_the_checked_one(ts, numbers, source, dr
     for key in got:
         a, b = got[key], expected[key]
         assert a == b or (isinstance(a, float) and a != a and b != b), key
+
+
+def test_a_recreated_stream_is_refused_not_resumed_past(broker_url: str, runtime) -> None:  # noqa: ANN001
+    """A stream deleted and made again restarts at 1: resuming after the old sequence would skip."""
+    from app.cli import cli
+
+    events = [wire(quote("KO", s, 10.0, 10.02)) for s in range(20)]
+    publish(broker_url, events)
+    runner = CliRunner()
+    assert runner.invoke(cli, ["features", "serve", "--idle-exit", "1"]).exit_code == 0
+    wipe(broker_url)
+    publish(broker_url, [wire(quote("KO", 100 + s, 10.0, 10.02)) for s in range(30)])
+    out = runner.invoke(cli, ["features", "serve", "--idle-exit", "1"])
+    assert out.exit_code == 1
+    assert "QUOTES stream is not the one the feature snapshot covers" in out.output
+    assert "remove" in out.output and "Traceback" not in out.output
