@@ -6,8 +6,9 @@ Paris.", generic refusals while the tools held the data, and advice. So a final 
 
 1. non-empty;
 2. not a tool call written as text (``app.llm.textcalls``);
-3. not a template refusal when the tools returned data (a decline with no data is accepted and
-   recorded as ``refused``);
+3. not a template refusal when the tools returned data, nor a decline of an answerable question
+   without a single tool call (a decline after the tools found nothing is accepted and recorded
+   as ``refused``);
 4. grounded: every number and citation traces to the evidence (``app.agent.grounding``);
 5. covering: every constraint parsed from the question is honoured (``coverage`` callable, from
    the question's typed request, when the caller has one);
@@ -125,8 +126,14 @@ def check(
     *,
     terms: set[str],
     coverage: Callable[[str], list[str]] | None = None,
+    must_try: bool = False,
 ) -> Verdict:
-    """Judge ``text`` as the final answer to ``question`` given the evidence gathered."""
+    """Judge ``text`` as the final answer to ``question`` given the evidence gathered.
+
+    ``must_try``: the rules found a plan for the question and the model has not called a tool,
+    so a decline is not accepted yet (Qwen2.5-Coder-1.5B answered "I can't answer that." to "What
+    is the probability of default of KO?" without calling the PD tool).
+    """
     verdict = Verdict()
     if not text.strip():
         verdict.problems.append("the answer is empty: write the answer in plain sentences")
@@ -146,6 +153,11 @@ def check(
                 "the tools returned data for this question: answer from those results instead "
                 "of declining, or say precisely which figure is missing"
             )
+        elif must_try:
+            verdict.problems.append(
+                "no tool was called: this question can be answered from the data, so call the "
+                "tools first and answer from their results"
+            )
         else:
             verdict.decline = True
         return verdict
@@ -163,6 +175,8 @@ def check(
 # -- what the LLM path shares between its modes -----------------------------------------------
 # Intents the offline planner declines without a tool call: the LLM path declines them the same.
 RULE_DECLINES = frozenset({"refuse_secret", "refuse_code", "refuse_out_of_scope"})
+# Intents with no plan: a model may decline them without calling a tool.
+OPEN_INTENTS = frozenset({"unanswerable", "unknown_entity", "followup"})
 
 
 class AnswerRejected(LLMUnavailable):

@@ -20,6 +20,7 @@ from typing import Any
 
 from app.agent import acceptance, budget, llm_plan
 from app.agent.acceptance import (
+    OPEN_INTENTS,
     RULE_DECLINES,
     AnswerRejected,
     prompt_limit,
@@ -115,6 +116,7 @@ def run(
             evidence,
             terms=set(scope.terms),
             coverage=lambda _text: call_mismatches(rules, evidence.calls[first_call:]),
+            must_try=scope.intent not in OPEN_INTENTS and calls == 0,
         )
         if reply.finish_reason == "length":
             verdict.problems.append("the answer was cut off (max_tokens): answer in fewer words")

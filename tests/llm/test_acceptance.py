@@ -212,3 +212,16 @@ def test_an_answer_from_the_wrong_ticker_degrades(agent_rt) -> None:  # noqa: AN
     assert result.status == "degraded"
     assert f"{jpm_vol(agent_rt) * 100:.1f}%" in result.answer
     assert any("do not fit the question" in w for w in result.warnings)
+
+
+def test_declining_an_answerable_question_without_a_tool_call_is_repaired(agent_rt) -> None:  # noqa: ANN001
+    """Seen on Qwen2.5-Coder-1.5B: "I can't answer that." to a PD question, no tool called."""
+    with srv.ChatServer() as server:
+        server.enqueue(
+            srv.text("I can't answer that."),
+            srv.tools(("get_features", json.dumps(JPM_VOL))),
+            srv.text(good(agent_rt)),
+        )
+        result = answer(agent_rt, QUESTION, "analyst", llm=model(server))
+    assert result.status == "answered" and result.answer == good(agent_rt)
+    assert "no tool was called" in chat_requests(server)[1]["messages"][-1]["content"]
