@@ -40,6 +40,9 @@ ACTIONS: dict[str, frozenset[str]] = {
     "reports.generate": frozenset({"analyst", "compliance", "admin"}),
     "monitoring.view": frozenset({"model_owner", "validator", "compliance", "admin"}),
     "monitoring.record": frozenset({"model_owner", "validator", "admin"}),
+    # Digests read only the documents the user's groups may see (docs/digest.md).
+    "digest.view": frozenset({"analyst", "researcher", "compliance", "admin"}),
+    "digest.run": frozenset({"analyst", "researcher", "compliance", "admin"}),
 }
 
 
@@ -61,6 +64,7 @@ PAGES: tuple[PageInfo, ...] = (
     PageInfo("data", "Data", ":material/table:", "warehouse tables and features"),
     PageInfo("reports", "Reports", ":material/summarize:", "batch runs and morning reports"),
     PageInfo("monitoring", "Monitoring", ":material/monitor_heart:", "model and data drift"),
+    PageInfo("digest", "Digest", ":material/difference:", "what changed across filings"),
 )
 PAGE_KEYS = tuple(p.key for p in PAGES)
 

@@ -146,7 +146,7 @@ def _demo_users_present(rt: Runtime) -> bool:
 
 
 def _page_renderers() -> dict[str, Callable[[Runtime, User], None]]:
-    from app.ui.views import chat, data, documents, models, monitoring, reports, trail
+    from app.ui.views import chat, data, digest, documents, models, monitoring, reports, trail
 
     return {
         "chat": chat.render,
@@ -156,6 +156,7 @@ def _page_renderers() -> dict[str, Callable[[Runtime, User], None]]:
         "data": data.render,
         "reports": reports.render,
         "monitoring": monitoring.render,
+        "digest": digest.render,
     }
 
 

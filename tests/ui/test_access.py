@@ -22,12 +22,12 @@ def test_only_compliance_opens_or_acts_on_the_trail() -> None:
 @pytest.mark.parametrize(
     "role,pages",
     [
-        ("analyst", ["chat", "data", "reports"]),
-        ("researcher", ["chat", "documents", "data"]),
-        ("compliance", ["chat", "trail", "models", "data", "reports", "monitoring"]),
+        ("analyst", ["chat", "data", "reports", "digest"]),
+        ("researcher", ["chat", "documents", "data", "digest"]),
+        ("compliance", ["chat", "trail", "models", "data", "reports", "monitoring", "digest"]),
         ("validator", ["chat", "models", "data", "reports", "monitoring"]),
         ("model_owner", ["chat", "models", "data", "reports", "monitoring"]),
-        ("admin", ["chat", "documents", "models", "data", "reports", "monitoring"]),
+        ("admin", ["chat", "documents", "models", "data", "reports", "monitoring", "digest"]),
     ],
 )
 def test_menu_per_role(role: str, pages: list[str]) -> None:

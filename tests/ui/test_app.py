@@ -38,6 +38,7 @@ def test_analyst_sees_ask_and_data_only(app, signed_in) -> None:  # noqa: ANN001
     nav = app.sidebar.radio(key="nav")
     assert nav.options == [
         ":material/chat: Ask", ":material/table: Data", ":material/summarize: Reports",
+        ":material/difference: Digest",
     ]  # fmt: skip
     assert "analyst" in texts(app.sidebar.markdown)
 
@@ -85,6 +86,30 @@ def test_data_page_lists_the_demo_tables(app, signed_in) -> None:  # noqa: ANN00
     assert {"prices", "macro", "fundamentals", "loans", "positions"} <= set(tables["name"])
     # The DEMO book and its 2019-2020 history, plus the small INCOME book (ingestion/demo_data).
     assert int(tables.set_index("name").loc["positions", "rows"]) == 330
+
+
+def test_digest_page_runs_the_digest_and_says_plainly_when_no_pair_is_visible(
+    app, signed_in
+) -> None:  # noqa: ANN001
+    signed_in("analyst")
+    app.query_params["page"] = "digest"
+    app.run()
+    assert not app.exception
+    assert [h.value for h in app.header] == ["Digest"]
+    app.text_input(key="digest_issuer").input("PFE")
+    app.button[0].click()
+    app.run()
+    assert not app.exception
+    # The demo holds one filing per issuer: the digest refuses with the reason, not a traceback.
+    assert "comparable" in texts(app.error).lower()
+
+
+def test_model_owner_is_refused_the_digest_page(app, signed_in) -> None:  # noqa: ANN001
+    signed_in("model_owner")
+    app.query_params["page"] = "digest"
+    app.run()
+    assert "Access refused" in texts(app.error)
+    assert [h.value for h in app.header] == []
 
 
 def test_unknown_page_is_reported(app, signed_in) -> None:  # noqa: ANN001
