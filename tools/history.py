@@ -46,8 +46,11 @@ class PriceWindowArgs(StrictArgs):
     metric: Literal[
         "price", "return", "max_drawdown", "volatility", "volume", "dollar_volume",
         "correlation", "beta", "high", "low", "worst_day", "best_day", "price_change",
+        "day_volume", "day_high", "day_low", "day_open", "day_return",
     ] = Field(description="what to compute; worst_day/best_day: the largest one-day fall/rise "
-                          "(simple return) in the window, or the whole history")  # fmt: skip
+                          "(simple return) in the window, or the whole history; day_*: the "
+                          "stored bar of the trading day `end` (volume, intraday high/low, open, "
+                          "simple return from the previous close)")  # fmt: skip
     tickers: list[str] = Field(min_length=1, max_length=30, description="e.g. ['AAPL', 'MSFT']")
     start: date | None = Field(None, description="first day of the window (YYYY-MM-DD)")
     end: date | None = Field(None, description="last day of the window, or the day asked about")
@@ -77,6 +80,10 @@ class PriceWindowArgs(StrictArgs):
             raise ValueError("correlation needs exactly two tickers")
         if self.start and self.end and self.start > self.end:
             raise ValueError("start is after end")
+        if self.metric in DAY_METRICS:
+            if self.end is None or self.start is not None or self.lookback_days is not None:
+                raise ValueError(f"{self.metric} is one trading day's value: give end only")
+            return self
         whole_history_ok = ("price", "worst_day", "best_day", "high", "low")
         if self.metric not in whole_history_ok and self.start is None and not self.lookback_days:
             raise ValueError(f"{self.metric} needs a window: give start and end, or lookback_days")
@@ -180,6 +187,9 @@ def price_window(con: duckdb.DuckDBPyConnection, args: PriceWindowArgs) -> dict[
     if args.metric == "price" and args.start is None and args.lookback_days is None:
         for ticker in tickers:
             results.append(_price_on(con, ticker, end, inputs))
+    elif args.metric in DAY_METRICS:
+        for ticker in tickers:
+            results.append(_day_bar(con, ticker, end, args.metric, inputs))
     elif args.metric == "correlation":
         results.append(_pair(con, args, end, inputs))
     else:
@@ -233,7 +243,16 @@ METHODS = {
     "best_day": "largest one-day rise: adj_close / previous adj_close - 1, highest in the window",
     "high": "highest adj_close in the window, with its date",
     "low": "lowest adj_close in the window, with its date",
+    "day_volume": "shares traded on that trading day (stored volume)",
+    "day_high": "intraday high of that trading day (stored, unadjusted)",
+    "day_low": "intraday low of that trading day (stored, unadjusted)",
+    "day_open": "opening price of that trading day (stored, unadjusted)",
+    "day_return": "simple return into that trading day: adj_close / previous adj_close - 1",
 }
+
+# One trading day's stored bar; the day must be a trading day (no nearest-day substitute).
+DAY_METRICS = {"day_volume": "volume", "day_high": "high", "day_low": "low", "day_open": "open",
+               "day_return": "adj_close"}  # fmt: skip
 
 
 _NEED_TWO = ("return", "max_drawdown", "volatility", "beta", "worst_day", "best_day",
@@ -258,6 +277,42 @@ def _price_on(
         "date": str(row[0]),
         "exact_day": row[0] == day,
     }
+
+
+def _day_bar(
+    con: duckdb.DuckDBPyConnection,
+    ticker: str,
+    day: date,
+    metric: str,
+    inputs: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """``metric`` (a DAY_METRICS key) of ``ticker`` on the trading day ``day`` exactly."""
+    column = DAY_METRICS[metric]
+    row = con.execute(
+        f"SELECT {column} FROM prices WHERE ticker = ? AND date = ?", [ticker, day]
+    ).fetchone()
+    if row is None or row[0] is None:
+        raise InsufficientData(
+            f"no {column.replace('adj_close', 'price')} of {ticker} is stored for {day} "
+            "(not a trading day, or not reported)",
+            hint="ask about a trading day",
+        )
+    out: dict[str, Any] = {"ticker": ticker, "date": str(day), "first_date": str(day),
+                           "last_date": str(day), "days": 1}  # fmt: skip
+    if metric != "day_return":
+        inputs.append(input_value(ticker, column, day, row[0]))
+        return {**out, "value": float(row[0])}
+    prev = con.execute(
+        "SELECT date, adj_close FROM prices WHERE ticker = ? AND date < ? ORDER BY date DESC "
+        "LIMIT 1",
+        [ticker, day],
+    ).fetchone()
+    if prev is None:
+        raise InsufficientData(f"no close of {ticker} before {day} is stored to measure a return")
+    inputs += [input_value(ticker, "adj_close", prev[0], prev[1]),
+               input_value(ticker, "adj_close", day, row[0])]  # fmt: skip
+    out.update(value=float(row[0]) / float(prev[1]) - 1.0, previous_date=str(prev[0]))
+    return out
 
 
 def _one(

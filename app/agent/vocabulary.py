@@ -40,7 +40,8 @@ METRICS: list[tuple[str, WindowMetric]] = [
     ),
     (
         r"\breturns?\b|\bperformance\b|\bperformed\b|\bgain(ed)?\b|\brose\b|\bfell\b"
-        r"|\bhow did .{1,40} do\b",
+        r"|\bhow did .{1,40} do\b|\bmov(e|ed)\b|\bup or down\b"
+        r"|\bby what (percent(age)?|%)\b",
         "return",
     ),
     (r"volatil|\bvol\b|standard deviation of .{0,30}returns", "volatility"),

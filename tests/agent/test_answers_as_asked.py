@@ -301,3 +301,68 @@ def test_loan_book_statistics(rt, con, question, sql) -> None:  # noqa: ANN001
     assert result.status == "answered", result.answer
     assert states(result.answer, float(value)), (value, result.answer)
     assert "personal_status_sex" not in json.dumps(result.tool_calls)
+
+
+def bar(con, ticker: str, day: str, column: str) -> float | None:  # noqa: ANN001
+    row = con.execute(
+        f"SELECT {column} FROM prices WHERE ticker = ? AND date = ?", [ticker, day]
+    ).fetchone()
+    return None if row is None else row[0]
+
+
+@pytest.mark.parametrize(
+    ("question", "ticker", "day", "column"),
+    [
+        ("What was MSFT's trading volume on 2011-05-16?", "MSFT", "2011-05-16", "volume"),
+        ("How many IBM shares changed hands on 7 March 2007?", "IBM", "2007-03-07", "volume"),
+        ("Share volume in the S&P 500 on Jan 12, 2010", "^GSPC", "2010-01-12", "volume"),
+        ("AAPL day high on 2004-09-14", "AAPL", "2004-09-14", "high"),
+        ("How high did Google trade on 22 June 2011?", "GOOG", "2011-06-22", "high"),
+        ("What was the session low of IBM on March 3, 2009?", "IBM", "2009-03-03", "low"),
+        ("How low did Microsoft go on 2002-10-08?", "MSFT", "2002-10-08", "low"),
+    ],
+)
+def test_one_trading_days_volume_high_low(rt, con, question, ticker, day, column) -> None:  # noqa: ANN001
+    """A bar quantity "on <day>" is that day's stored value, not a window's or a refusal."""
+    expected = bar(con, ticker, day, column)
+    assert expected is not None  # the dates above are trading days in the demo data
+    result = ask(rt, question)
+    assert result.status == "answered", result.answer
+    assert states(result.answer, expected), (result.answer, expected)
+    assert day in result.to_json()["interpretation"]
+
+
+@pytest.mark.parametrize(
+    ("question", "ticker", "day"),
+    [
+        ("How much did MSFT move on 2013-05-15?", "MSFT", "2013-05-15"),
+        ("Did Coca-Cola go up or down on 14 September 2004?", "KO", "2004-09-14"),
+        ("By what percent did GE stock change on March 3, 2009?", "GE", "2009-03-03"),
+        ("Percentage change in XOM on 2016-01-12 from the prior close", "XOM", "2016-01-12"),
+    ],
+)
+def test_one_days_return_from_the_previous_close(rt, con, question, ticker, day) -> None:  # noqa: ANN001
+    today = bar(con, ticker, day, "adj_close")
+    prev = con.execute(
+        "SELECT adj_close FROM prices WHERE ticker = ? AND date < ? ORDER BY date DESC LIMIT 1",
+        [ticker, day],
+    ).fetchone()
+    assert today is not None and prev is not None
+    expected = today / prev[0] - 1
+    result = ask(rt, question)
+    assert result.status == "answered", result.answer
+    assert states(result.answer, expected), (result.answer, expected)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What was MSFT's trading volume on Saturday 2013-05-18?",
+        "How much did GE move on 2009-03-07?",
+        "IBM day high on 2010-07-04",
+        "What was Coca-Cola's trading volume on 2004-09-14?",  # a day with no stored volume
+    ],
+)
+def test_a_day_without_trading_is_declined_not_substituted(rt, question) -> None:  # noqa: ANN001
+    result = ask(rt, question)
+    assert result.status != "answered", result.answer

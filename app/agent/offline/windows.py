@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from app.agent.compose import bar_chart, fmt
@@ -48,7 +49,13 @@ def prices(req: QuestionRequest, ctx: ToolContext, ev: Evidence, names: dict) ->
         raise Declined(
             "I need a ticker to compute this for; none of the question's names is a loaded ticker."
         )
-    if metric == "correlation":
+    day = _day_metric(req, metric, used)
+    if day is not None:
+        metric = day
+        consumed.add("aggregation")
+        if req.arithmetic is not None:
+            consumed.add("arithmetic")
+    elif metric == "correlation":
         if len(tickers) != 2:
             raise Declined("A correlation needs exactly two tickers; name two loaded tickers.")
         if "start" not in args and "lookback_days" not in args:
@@ -96,6 +103,31 @@ def prices(req: QuestionRequest, ctx: ToolContext, ev: Evidence, names: dict) ->
     return Outcome(text, chart, consumed, interp)
 
 
+# "on <day>" with a quantity of one trading day's bar: that day's stored value, not a window.
+_DAY_OF = {"volume": "day_volume", "high": "day_high", "low": "day_low", "return": "day_return"}
+_NOT_ONE_DAY = re.compile(r"all[- ]time|52[- ]week|record|ever|highest|lowest|peak|trough|average"
+                          r"|mean|total", re.I)  # fmt: skip
+
+
+def _day_metric(req: QuestionRequest, metric: str, used: set[str]) -> str | None:
+    """The one-day metric a question about a single trading day asks for, else None."""
+    if used != {"date"} or req.ranking is not None or len(req.tickers) != 1:
+        return None
+    if req.aggregation not in (None, "value") and not (
+        metric == "volume" and req.aggregation == "count"  # "how many shares traded"
+    ):
+        return None
+    if req.arithmetic is not None and not (metric in ("price", "return")
+                                           and req.arithmetic.op == "growth"):  # fmt: skip
+        return None
+    if req.arithmetic is not None:
+        metric = "return"  # "percentage change on <day>": the day's return
+    words = " ".join(c.text for c in req.constraints if c.kind == "metric")
+    if metric not in _DAY_OF or _NOT_ONE_DAY.search(words):
+        return None
+    return _DAY_OF[metric]
+
+
 _METRIC_WORDS = {
     "price": "adjusted close",
     "return": "simple return",
@@ -110,6 +142,10 @@ _METRIC_WORDS = {
     "best_day": "largest one-day rise",
     "high": "highest adjusted close",
     "low": "lowest adjusted close",
+    "day_volume": "trading volume (shares)",
+    "day_high": "intraday high (stored, unadjusted)",
+    "day_low": "intraday low (stored, unadjusted)",
+    "day_return": "one-day simple return from the previous close",
 }
 
 
@@ -125,6 +161,12 @@ def _value_words(metric: str, r: dict[str, Any]) -> str:
     if metric == "dollar_volume":
         how = "a day on average" if r.get("aggregation") == "mean" else "in total"
         return f"{fmt(v, 'usd')} {how}"
+    if metric == "day_volume":
+        return f"{fmt(v, 'int')} shares"
+    if metric in ("day_high", "day_low"):
+        return fmt(v, "price")
+    if metric == "day_return":
+        return f"{fmt(v, 'pct2')} (from the close of {r['previous_date']})"
     if metric in ("price", "high", "low"):
         return f"{fmt(v, 'price')} on {r['date']}"
     if metric == "price_change":
@@ -174,6 +216,8 @@ def _price_text(
         if metric == "max_drawdown":
             extra = f", from the peak on {r['peak_date']} to the trough on {r['trough_date']}"
         span = f" ({r['first_date']} to {r['last_date']}, {r.get('days', r.get('returns'))} days)"
+        if metric.startswith("day_"):
+            span = ""
         parts.append(
             f"{r['ticker']}'s {_METRIC_WORDS[metric]} {words} was "
             f"{_value_words(metric, r)}{extra}{span}."
