@@ -39,8 +39,8 @@ _DECLINE = re.compile(
     r"|do not|don't) (?:answer|help|provide|assist|access|give|offer|share|do that|have)"
     r"|i (?:could not|couldn't|was unable to|was not able to) (?:retrieve|find|get|answer|obtain)"
     r"|as an ai\b|outside (?:of )?(?:my|the) (?:scope|data|sources)|not (?:something|able) i"
-    r"|no (?:data|information|figures?) (?:is |are )?(?:available|found)"
-    r"|(?:is|are) not available in the (?:data|tools|sources))",
+    r"|no (?:data|information|figures?) (?:is |are |was |were )?(?:available|found)"
+    r"|(?:is|are|was|were) not (?:available|found|provided)\b|\bunavailable\b)",
     re.I,
 )
 _WORD = re.compile(r"[A-Za-z0-9^][A-Za-z0-9&.\-']*")

@@ -59,6 +59,8 @@ def test_prose_is_not_a_tool_call(text: str) -> None:
         ("I cannot provide investment advice.", True),
         ("I could not retrieve JPM's volatility.", True),
         ("No data is available for ZZZZQ.", True),
+        ("The 99% 10-day VaR of AAPL as of 2020-03-31 is not available.", True),  # seen: Qwen 1.5B
+        ("The VIX on 2018-02-05 was not available.", True),
         ("JPM's volatility was 31.2% on 2020-03-16.", False),
         ("Apple's beta was 1.2, higher than Microsoft's.", False),
     ],
