@@ -174,6 +174,29 @@ def test_vector_partitions_follow_acl_and_active(vectors) -> None:  # noqa: ANN0
     assert vectors.count() == 0 and hits(public) == set()
 
 
+def test_exact_search_keeps_vectors_of_a_doc_id_filter_until_a_write(vectors) -> None:  # noqa: ANN001
+    rng = np.random.default_rng(1)
+    vecs = rng.standard_normal((4, 384)).astype(np.float32)
+    meta = {"acl": "public", "access_groups": "public", "active": True}
+    vectors.upsert(
+        ["a0", "a1", "b0", "b1"], vecs, [{**meta, "doc_id": d} for d in ("A", "A", "B", "B")]
+    )
+    where = {"$and": [{"acl": {"$in": ["public"]}}, {"active": True}, {"doc_id": {"$in": ["A"]}}]}
+    first = vectors.query(vecs[1], where=where, n=5)
+    assert [i for i, _ in first] == ["a1", "a0"] and len(vectors._exact_cache) == 1
+    assert vectors.query(vecs[1], where=where, n=5) == first  # served from the kept vectors
+    assert [i for i, _ in vectors.query(vecs[0], where=where, n=1)] == ["a0"]
+    # A write in this process clears it: a new chunk of A is found at once.
+    vectors.upsert(["a2"], vecs[3:4], [{**meta, "doc_id": "A"}])
+    assert len(vectors._exact_cache) == 0
+    assert [i for i, _ in vectors.query(vecs[3], where=where, n=1)] == ["a2"]
+    vectors.delete(["a2"])
+    assert "a2" not in {i for i, _ in vectors.query(vecs[3], where=where, n=5)}
+    # Any other filter is not kept (new records of an issuer may arrive from another process).
+    vectors.query(vecs[0], where={"$and": [{"acl": "public"}, {"doc_id": "A"}]}, n=5)
+    assert len(vectors._exact_cache) == 1
+
+
 @pytest.mark.slow
 def test_single_collection_store_is_migrated(tmp_path: Path) -> None:
     import chromadb
