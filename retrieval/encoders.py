@@ -177,7 +177,8 @@ def build_int8_model(model_dir: Path, target: Path) -> Path:
     from transformers import AutoModel
 
     target.parent.mkdir(parents=True, exist_ok=True)
-    bert = AutoModel.from_pretrained(str(model_dir), local_files_only=True).eval()
+    bert = AutoModel.from_pretrained(str(model_dir), local_files_only=True)
+    bert.train(False)  # inference mode (what torch's .eval() does; no eval() call in the product)
 
     class Hidden(torch.nn.Module):  # positional inputs, one output: what the exporter traces
         def __init__(self) -> None:

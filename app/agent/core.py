@@ -100,7 +100,7 @@ def answer(
         else:
             draft.text = compose.extractive(question, evidence)
             draft.status = "flagged"
-    result = _assemble(question, draft, evidence, started)
+    result = _assemble(question, draft, evidence, started, rt.settings.embedding_backend)
     record = to_record(result, evidence, draft, user=person, question=question)
     try:
         stored = rt.trail.append(record)
@@ -229,11 +229,13 @@ def hold_to_question(question: str, ctx: Any, evidence: Evidence, draft: Draft) 
         draft.warnings.append("coverage check: " + "; ".join(dict.fromkeys(problems)))
 
 
-def _assemble(question: str, draft: Draft, evidence: Evidence, started: float) -> Answer:
+def _assemble(
+    question: str, draft: Draft, evidence: Evidence, started: float, embedding_backend: str
+) -> Answer:
     versions = {
         "llm": draft.llm if draft.llm != "offline" else planner.PLANNER_VERSION,
         "prompt": draft.prompt,
-        "embedding": embedding_version(evidence),
+        "embedding": embedding_version(evidence, embedding_backend),
         "risk_model": evidence.models.get("risk_model"),
         "pd_model": evidence.models.get("pd_model"),
         "code": code_version(),

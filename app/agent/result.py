@@ -120,13 +120,14 @@ def code_version() -> str:
     return f"sightline-{__version__}+{digest.hexdigest()[:12]}"
 
 
-def embedding_version(evidence: Evidence) -> str | None:
-    """The embedding model version, when documents were searched."""
+def embedding_version(evidence: Evidence, backend: str = "torch") -> str | None:
+    """The embedding version (model + backend recipe), when documents were searched."""
     if not any(c.tool == "search_documents" for c in evidence.calls):
         return None
     from retrieval.embeddings import model_version
+    from retrieval.encoders import VERSION_SUFFIX
 
-    return model_version()
+    return model_version() + VERSION_SUFFIX[backend]
 
 
 def to_record(
