@@ -124,7 +124,8 @@ class Settings(BaseSettings):
         "batch and the morning report (default: the packaged demo limits).",
     )
     batch_stale_days: int = Field(
-        5, description="A position's price older than this many days is a stale-price exception.",
+        5,
+        description="A position's price older than this many days is a stale-price exception.",
         ge=0,
     )
     batch_schedule: str = Field(
@@ -145,7 +146,8 @@ class Settings(BaseSettings):
         0.2, description="KS statistic at or above this raises an alert for a numeric input.", gt=0
     )
     monitor_recent_days: int = Field(
-        60, description="Trading days of recent market data compared with the development sample.",
+        60,
+        description="Trading days of recent market data compared with the development sample.",
         ge=5,
     )
 

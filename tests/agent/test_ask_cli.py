@@ -31,8 +31,9 @@ def test_ask_json_has_exactly_the_contract_fields(agent_rt) -> None:  # noqa: AN
     assert set(payload) == FIELDS
     assert payload["status"] == "answered"
     # the one-line interpretation, in the text and as its own field (issue 14)
-    assert payload["interpretation"] and f"Interpreted as: {payload['interpretation']}" in (
-        payload["answer"]
+    assert (
+        payload["interpretation"]
+        and f"Interpreted as: {payload['interpretation']}" in (payload["answer"])
     )
     assert set(payload["versions"]) == {
         "llm",
