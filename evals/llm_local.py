@@ -151,7 +151,7 @@ def judge(q: Question, result: dict[str, Any]) -> tuple[bool, str]:
             return False, "answered but not grounded"
         from app.agent.grounding import claims
 
-        if q.figure and not claims(text):
+        if q.figure and not [c for c in claims(text) if c.text not in q.text]:
             return False, "answered without a figure"
         missing = [n for n in q.must_name if n.lower() not in text.lower()]
         if missing:

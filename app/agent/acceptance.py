@@ -147,7 +147,9 @@ def check(
     verdict.report = grounding.check(text, evidence, question)
     if not verdict.report.ok:
         verdict.problems.append(f"your answer cannot be shown: {verdict.report.feedback()}")
-    if is_decline(text) and not grounding.claims(text):  # figures given: a partial answer
+    # Figures of its own (not the question's "99%"): a partial answer, not a decline.
+    own = [c for c in grounding.claims(text) if c.text not in question]
+    if is_decline(text) and not own:
         if had_data(evidence):
             verdict.problems.append(
                 "the tools returned data for this question: answer from those results instead "

@@ -75,3 +75,15 @@ def test_on_topic_needs_a_term_of_the_question() -> None:
     assert acceptance.on_topic("JPMorgan Chase was very volatile.", terms)
     assert not acceptance.on_topic("The capital of France is Paris.", terms)
     assert acceptance.on_topic("anything", set())  # nothing to judge by
+
+
+def test_a_not_available_answer_over_data_is_not_accepted() -> None:
+    """Seen on Qwen2.5-Coder-1.5B after risk_metrics returned the VaR: the question's own 99%."""
+    from app.agent.evidence import Evidence, LoggedCall, now_utc
+
+    evidence = Evidence()
+    evidence.record(LoggedCall("risk_metrics", {"ticker": "AAPL"}, {"var": 0.071}, now_utc(), 1.0))
+    question = "What is the 99% 10-day VaR of AAPL as of 2020-03-31?"
+    text = "The 99% 10-day VaR of AAPL as of 2020-03-31 is not available."
+    verdict = acceptance.check(text, question, evidence, terms={"aapl", "var"})
+    assert not verdict.ok and "tools returned data" in verdict.feedback()
