@@ -426,7 +426,7 @@ def _arithmetic_into(low: str, req: QuestionRequest) -> None:
             continue
         operands = _operands(req)
         left, right = (operands + [None, None])[:2]
-        if op == "change" and re.search(r"\bpercent|%|\bpct\b", low):
+        if op == "change" and re.search(r"\bpercent(age)?\b(?! points?\b)|%|\bpct\b", low):
             op = "growth"  # "how much did M1 increase, in percent": a growth rate
         if op in ("growth", "change"):
             right = None

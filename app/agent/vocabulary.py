@@ -82,6 +82,10 @@ PERSONAL = re.compile(
 )
 
 
+# Units an amount is asked in ("by how many dollars", "how many points"): a quantity, not a count.
+UNIT_WORDS = r"(dollars?|usd|cents?|points?|percentage points?|basis points?|bps)"
+
+
 ARITHMETIC: list[tuple[str, ArithmeticOp]] = [
     (r"\bspread between\b|\bspread of\b.{0,30}\bover\b", "spread"),
     (
@@ -94,7 +98,8 @@ ARITHMETIC: list[tuple[str, ArithmeticOp]] = [
     (r"\bgrowth\b|\bgrew\b|\bgrow\b|\bpercent(age)? change\b|\bgrowth rate\b", "growth"),
     (
         r"\bchange(d)? (in|of)\b|\bhow much did\b.{0,80}\b(change|rise|fall|increase|drop)\b"
-        r"|\brise or fall\b",
+        r"|\brise or fall\b"
+        rf"|\bhow many {UNIT_WORDS}\b.{{0,80}}\b(change|move|rise|fall|increase|drop|climb)",
         "change",
     ),
 ]
@@ -117,7 +122,12 @@ RATIOS: list[tuple[str, tuple[str, str]]] = [
 AGGREGATIONS: list[tuple[str, Aggregation]] = [
     (r"\baverage\b|\bmean\b|\bavg\b|\btypical\b", "mean"),
     (r"\btotal\b(?! (assets|liabilities|equity|return))|\bsum\b|\bcumulative\b(?! return)", "sum"),
-    (r"\bhow many\b|(?<!phone )(?<!telephone )\bnumber of\b|\bcount\b", "count"),
+    (
+        r"\bhow many\b(?! {UNITS}\b)|(?<!phone )(?<!telephone )\bnumber of\b|\bcount\b".replace(
+            "{UNITS}", UNIT_WORDS
+        ),
+        "count",
+    ),  # "how many dollars": an amount, not a count
     (r"\bhighest\b|\b(maximum|max)\b(?! ?draw)|\bpeak\b", "max"),
     (r"\blowest\b|\bminimum\b|\bmin\b", "min"),
 ]

@@ -366,3 +366,44 @@ def test_one_days_return_from_the_previous_close(rt, con, question, ticker, day)
 def test_a_day_without_trading_is_declined_not_substituted(rt, question) -> None:  # noqa: ANN001
     result = ask(rt, question)
     assert result.status != "answered", result.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "ticker", "start", "end"),
+    [
+        ("By how many dollars did Pfizer's price change between 2005-03-01 and 2007-08-15?",
+         "PFE", "2005-03-01", "2007-08-15"),
+        ("How many dollars did the HD share price change from 3 January 2012 to 31 December 2013?",
+         "HD", "2012-01-03", "2013-12-31"),
+        ("How many dollars did UNH move from Jan 4, 2016 to Jun 30, 2017?",
+         "UNH", "2016-01-04", "2017-06-30"),
+    ],
+)  # fmt: skip
+def test_a_change_asked_in_dollars_is_the_price_change(
+    rt, con, question, ticker, start, end
+) -> None:  # noqa: ANN001
+    """'how many dollars' is the amount of the change, not a count (nor a percent return)."""
+    a = adj(con, ticker, start, end)
+    result = ask(rt, question)
+    assert result.status == "answered", result.answer
+    assert states(result.answer, float(a[-1] - a[0])), (result.answer, a[-1] - a[0])
+
+
+@pytest.mark.parametrize(
+    ("question", "series", "start", "end"),
+    [
+        ("How many points did the unemployment rate move from Q1 2001 to Q1 2003?",
+         "unemp", "2001-03-31", "2003-03-31"),
+        ("By how many percentage points did T-bill yields fall from the second quarter of 2007 "
+         "to the second quarter of 2008?", "tbilrate", "2007-06-30", "2008-06-30"),
+    ],
+)  # fmt: skip
+def test_a_macro_move_in_points_is_the_change(rt, con, question, series, start, end) -> None:  # noqa: ANN001
+    a, b = (
+        con.execute("SELECT value FROM macro WHERE series = ? AND date = ?", [series, d]).fetchone()
+        for d in (start, end)
+    )
+    assert a is not None and b is not None
+    result = ask(rt, question)
+    assert result.status == "answered", result.answer
+    assert states(result.answer, b[0] - a[0]), (result.answer, b[0] - a[0])

@@ -160,3 +160,32 @@ def test_sentences_split_offline_with_filing_abbreviations(monkeypatch: pytest.M
         "Revenues were $81.3 billion in 2021."
     ]
     assert compose.best_sentences(passage, ["talc"]) == []
+
+
+@pytest.mark.parametrize(
+    ("question", "op"),
+    [
+        ("By how many dollars did AAPL's price change from 2010-01-04 to 2011-01-03?", "change"),
+        ("How many points did the unemployment rate move from Q1 2001 to Q1 2003?", "change"),
+        ("By how many percentage points did the T-bill rate fall from Q2 2007 to Q2 2008?",
+         "change"),
+        ("By how many basis points did the fed funds rate rise from 2004 to 2006?", "change"),
+        ("How much did M1 change, in percent, from Q1 1990 to Q1 1991?", "growth"),
+    ],
+)  # fmt: skip
+def test_an_amount_asked_in_units_is_a_change_not_a_count(question: str, op: str) -> None:
+    req = parse(question)
+    assert req.aggregation != "count", req
+    assert req.arithmetic is not None and req.arithmetic.op == op, req.arithmetic
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How many loans are in the book?",
+        "How many shares traded in MSFT on 2011-05-16?",
+        "How many filings mention liquidity risk?",
+    ],
+)
+def test_how_many_of_a_thing_is_still_a_count(question: str) -> None:
+    assert parse(question).aggregation == "count"

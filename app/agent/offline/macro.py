@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from typing import Any
 
@@ -193,7 +194,18 @@ _MACRO_METRICS = frozenset({"price", "high", "low", None})
 
 def _macro_consumed(req: QuestionRequest, used: set[str]) -> set[str]:
     own = req.metric in _MACRO_METRICS or (req.metric == "volatility" and "vix" in req.macro_series)
+    own = own or _movement_of_change(req)
     return {"entity", *used} | ({"metric"} if own else set())
+
+
+def _movement_of_change(req: QuestionRequest) -> bool:
+    """'How many points did the T-bill rate move / rise': the move is the change computed."""
+    if req.metric != "return" or req.arithmetic is None:
+        return False
+    if req.arithmetic.op not in ("change", "growth"):
+        return False
+    words = " ".join(c.text for c in req.constraints if c.kind == "metric" and c.understood)
+    return not re.search(r"returns?|perform", words)
 
 
 FREQUENCY_WORDS = {"D": "daily", "M": "monthly", "Q": "quarterly", "A": "annual"}
@@ -257,13 +269,13 @@ def _macro_arithmetic(req: QuestionRequest, ctx: ToolContext, ev: Evidence) -> O
         return Outcome(
             head + f" (macro series {series[0]}).",
             None,
-            {"entity", "arithmetic", *used},
+            _macro_consumed(req, {"arithmetic", *used}),
             f"{op} of {series[0]} over {words}: last observation of the period against its first",
         )
     text = head + ": " + "; ".join(parts) + "."
     return Outcome(
         text,
         None,
-        {"entity", "arithmetic", "aggregation", *used},
+        _macro_consumed(req, {"arithmetic", "aggregation", *used}),
         f"{series[0]} {op} {series[1]} for {words}",
     )

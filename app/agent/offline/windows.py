@@ -62,7 +62,7 @@ def prices(req: QuestionRequest, ctx: ToolContext, ev: Evidence, names: dict) ->
             args["lookback_days"] = 252
             words = f"over the 252 trading days to {req.as_of or 'the latest date'}"
     elif (
-        metric == "price"
+        metric in ("price", "return")
         and req.arithmetic is not None
         and req.arithmetic.op in ("change", "growth")
     ):
