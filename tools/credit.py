@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from tools import inputs, merton, scorecard
+from tools import inputs, merton, scorecard, scorecard_fast
 from tools.determinism import deterministic
 from tools.errors import InsufficientData, UnknownEntity
 from tools.registry import ModelRegistry, TrainedModel, code_version
@@ -44,7 +44,10 @@ PARAMS: dict[str, Any] = {
 def _code_version() -> str:
     here = Path(__file__).resolve().parent
     return code_version(
-        *(here / f for f in ("credit.py", "scorecard.py", "merton.py", "inputs.py"))
+        *(
+            here / f
+            for f in ("credit.py", "scorecard.py", "scorecard_fast.py", "merton.py", "inputs.py")
+        )
     )
 
 
@@ -88,7 +91,8 @@ def _loan_pd(con: Any, art: dict[str, Any], req: PDRequest) -> dict[str, Any]:
         row = req.loan.model_dump()
         subject = {"kind": "loan", "loan_id": None}
         source = "request"
-    pd_value, contributions = scorecard.explain(card, row)
+    # One loan: the frame-free path (bit-identical to scorecard.explain; tests/models).
+    pd_value, contributions = scorecard_fast.explain_row(card, row)
     entity = f"loan:{req.loan_id}" if req.loan_id is not None else "loan:request"
     records = [
         {"entity": entity, "feature": f, "version": source, "as_of": None, "value": row[f]}
