@@ -196,11 +196,20 @@ def test_macro_spread_in_words(rt, con, question, day) -> None:  # noqa: ANN001
          "mean"),
         ("How many shares of AAPL traded on average per day in Q1 2011?", "AAPL", "2011-01-01",
          "2011-03-31", "mean"),
+        # "How many shares traded" over a window is the total, not the daily average.
+        ("How many shares of IBM traded in 2010?", "IBM", "2010-01-01", "2010-12-31", "sum"),
+        ("how many MSFT shares changed hands during June 2008", "MSFT", "2008-06-01",
+         "2008-06-30", "sum"),
+        # The busiest and the quietest day of a window, not its average.
+        ("What was AAPL's highest daily volume in 2010?", "AAPL", "2010-01-01", "2010-12-31",
+         "max"),
+        ("Lowest daily trading volume for GOOG during 2012", "GOOG", "2012-01-01", "2012-12-31",
+         "min"),
     ],
 )  # fmt: skip
 def test_trading_volume(rt, con, question, ticker, start, end, how) -> None:  # noqa: ANN001
     (value,) = con.execute(
-        f"SELECT {'sum' if how == 'sum' else 'avg'}(volume) FROM prices WHERE ticker = ? AND "
+        f"SELECT {'avg' if how == 'mean' else how}(volume) FROM prices WHERE ticker = ? AND "
         "date BETWEEN ? AND ? AND NOT isnan(volume)",
         [ticker, start, end],
     ).fetchone()

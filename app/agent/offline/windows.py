@@ -82,7 +82,10 @@ def prices(req: QuestionRequest, ctx: ToolContext, ev: Evidence, names: dict) ->
             "'in 2021' or 'from 2020-01-01 to 2020-06-30'); none was given."
         )
     if metric in ("volume", "dollar_volume"):
-        args["aggregation"] = "sum" if req.aggregation == "sum" else "mean"
+        # "How many shares traded in 2010" asks for the total; "highest daily volume" for the
+        # largest day. Only an unqualified volume over a window reads as the daily average (and
+        # the answer says so).
+        args["aggregation"] = VOLUME_AGGREGATION.get(req.aggregation or "", "mean")
         consumed.add("aggregation")
     if req.comparison:
         consumed.add("comparison")
@@ -153,14 +156,17 @@ _METRIC_UNIT = {"worst_day": "pct2", "best_day": "pct2", "return": "pct", "max_d
                 "volatility": "pct", "beta": "ratio", "correlation": "ratio"}  # fmt: skip
 
 
+VOLUME_AGGREGATION = {"sum": "sum", "count": "sum", "max": "max", "min": "min", "mean": "mean"}
+_VOLUME_HOW = {"mean": "a day on average", "sum": "in total", "max": "on its busiest day",
+               "min": "on its quietest day"}  # fmt: skip
+
+
 def _value_words(metric: str, r: dict[str, Any]) -> str:
     v = r["value"]
     if metric in ("volume",):
-        how = "a day on average" if r.get("aggregation") == "mean" else "in total"
-        return f"{fmt(v, 'int')} shares {how}"
+        return f"{fmt(v, 'int')} shares {_VOLUME_HOW[r.get('aggregation') or 'mean']}"
     if metric == "dollar_volume":
-        how = "a day on average" if r.get("aggregation") == "mean" else "in total"
-        return f"{fmt(v, 'usd')} {how}"
+        return f"{fmt(v, 'usd')} {_VOLUME_HOW[r.get('aggregation') or 'mean']}"
     if metric == "day_volume":
         return f"{fmt(v, 'int')} shares"
     if metric in ("day_high", "day_low"):
