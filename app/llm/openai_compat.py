@@ -161,7 +161,11 @@ class OpenAICompatibleChatModel:
         from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
         def retryable(exc: BaseException) -> bool:
-            return isinstance(exc, openai.APIStatusError) and exc.status_code in RETRY_STATUSES
+            return (
+                isinstance(exc, openai.APIStatusError)
+                and exc.status_code in RETRY_STATUSES
+                and not _format_refused(exc, request)
+            )
 
         def wait(state: RetryCallState) -> float:
             exc = state.outcome.exception() if state.outcome else None
@@ -368,10 +372,11 @@ def _format_refused(exc: BaseException, request: dict[str, Any]) -> bool:
     import openai
 
     fmt = request.get("response_format") or {}
+    # llama-cpp-python answers its own validation error with HTTP 500.
     return (
         fmt.get("type") == "json_schema"
         and isinstance(exc, openai.APIStatusError)
-        and exc.status_code in (400, 422)
+        and (exc.status_code in (400, 422) or "response_format" in str(exc.message))
     )
 
 
