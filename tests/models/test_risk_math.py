@@ -88,3 +88,23 @@ def test_component_var_sums_to_portfolio_normal_var() -> None:
     parts = risk_math.component_var(w, x, 0.99)
     sigma_p = float(np.std(x @ w, ddof=1))
     assert parts.sum() == pytest.approx(risk_math.normal_var_es(sigma_p, 0.99)[0], rel=1e-9)
+
+
+@pytest.mark.parametrize("window", [slice(-2500, None), slice(-3000, -1500)])
+def test_own_garch_agrees_with_the_arch_package_on_real_returns(window: slice) -> None:
+    """The own GARCH(1,1) stays for its bit-for-bit replay; on the same data it must agree with
+    arch's GARCH(1,1) (full Gaussian MLE; ours targets the variance, so small differences)."""
+    from arch.data import sp500
+    from arch.univariate import GARCH, Normal, ZeroMean
+
+    prices = sp500.load()["Adj Close"]
+    r = np.log(prices).diff().dropna().to_numpy()[window]
+    ours = risk_math.garch_forecast(r, horizon=10)
+    model = ZeroMean(r * 100, volatility=GARCH(p=1, q=1), distribution=Normal())
+    fit = model.fit(disp="off")
+    assert ours.converged and fit.convergence_flag == 0
+    assert abs(ours.alpha - fit.params["alpha[1]"]) < 0.02
+    assert abs(ours.beta - fit.params["beta[1]"]) < 0.02
+    variances = fit.forecast(horizon=10, reindex=False).variance.to_numpy()[-1] / 100**2
+    assert ours.sigma_1d == pytest.approx(math.sqrt(variances[0]), rel=0.02)
+    assert ours.sigma_horizon == pytest.approx(math.sqrt(variances.sum()), rel=0.02)
