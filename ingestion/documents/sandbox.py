@@ -58,6 +58,33 @@ def parse_document(path: Path, limits: ParseLimits = ParseLimits()) -> ParsedDoc
         DocumentRejected: with a ``reason`` code; the file was not parsed, or parsing failed.
     """
     path = Path(path)
+    kind = _precheck(path, limits)
+    done = _run_worker(path, kind, limits)
+    reply = _reply(done)
+    if reply is None:
+        status = done.returncode
+        why = f"signal {signal.Signals(-status).name}" if status < 0 else f"exit status {status}"
+        raise DocumentRejected(
+            f"the parser for {path.name} was stopped ({why}): the file exceeded the memory or "
+            f"time limit, or crashed the parser",
+            reason="parse_killed",
+        )
+    if not reply.get("ok"):
+        raise DocumentRejected(
+            str(reply.get("message")), reason=str(reply.get("reason") or "parse_failed")
+        )
+    parsed = _decoded(reply["document"])
+    if not any(text.strip() for _, text in parsed.pages):
+        raise DocumentRejected(
+            f"no text could be extracted from {path.name}",
+            reason="empty_text",
+            hint="a scanned PDF needs OCR before upload",
+        )
+    return parsed
+
+
+def _precheck(path: Path, limits: ParseLimits) -> str:
+    """Size, emptiness, type by magic bytes and a complete PDF, before any parser runs."""
     try:
         size = path.stat().st_size
         with path.open("rb") as handle:
@@ -83,6 +110,11 @@ def parse_document(path: Path, limits: ParseLimits = ParseLimits()) -> ParsedDoc
             reason="truncated",
             hint="upload the complete file",
         )
+    return kind
+
+
+def _run_worker(path: Path, kind: str, limits: ParseLimits) -> subprocess.CompletedProcess[bytes]:
+    """The parse worker in an isolated child with CPU, memory and wall-clock limits."""
     command = [
         sys.executable,
         "-I",  # isolated: no PYTHON* variables, no user site, no current directory on sys.path
@@ -95,7 +127,7 @@ def parse_document(path: Path, limits: ParseLimits = ParseLimits()) -> ParsedDoc
     ]
     cpu_s = max(1, int(limits.timeout_s))
     try:
-        done = subprocess.run(
+        return subprocess.run(
             command,
             capture_output=True,
             timeout=limits.timeout_s,
@@ -107,37 +139,20 @@ def parse_document(path: Path, limits: ParseLimits = ParseLimits()) -> ParsedDoc
             f"parsing {path.name} took longer than {limits.timeout_s:.0f} s",
             reason="parse_timeout",
         ) from exc
-    reply = _reply(done)
-    if reply is None:
-        status = done.returncode
-        why = f"signal {signal.Signals(-status).name}" if status < 0 else f"exit status {status}"
-        raise DocumentRejected(
-            f"the parser for {path.name} was stopped ({why}): the file exceeded the memory or "
-            f"time limit, or crashed the parser",
-            reason="parse_killed",
-        )
-    if not reply.get("ok"):
-        raise DocumentRejected(
-            str(reply.get("message")), reason=str(reply.get("reason") or "parse_failed")
-        )
-    body = reply["document"]
+
+
+def _decoded(body: dict) -> ParsedDocument:
+    """The worker's JSON document as a ParsedDocument."""
     flags = TextFlags()
     for name, count in body["flags"].items():
         flags.add(name, int(count))
-    parsed = ParsedDocument(
+    return ParsedDocument(
         kind=body["kind"],
         pages=[(int(n), str(t)) for n, t in body["pages"]],
         title=body.get("title"),
         encoding=body.get("encoding"),
         flags=flags,
     )
-    if not any(text.strip() for _, text in parsed.pages):
-        raise DocumentRejected(
-            f"no text could be extracted from {path.name}",
-            reason="empty_text",
-            hint="a scanned PDF needs OCR before upload",
-        )
-    return parsed
 
 
 def _reply(done: subprocess.CompletedProcess[bytes]) -> dict | None:
