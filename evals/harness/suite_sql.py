@@ -161,7 +161,7 @@ def _score_llm(
     from app.llm import LLMUnavailable, chat_model
     from tools.errors import GuardError
 
-    model = chat_model(ctx.llm, timeout_s=ctx.rt.settings.llm_timeout_s)
+    model = chat_model(ctx.llm, timeout_s=ctx.rt.settings.llm_timeout_s, settings=ctx.rt.settings)
     assert model is not None  # openai:MODEL always builds a client
     system = PROMPT.format(schema=schema_text())
     price_in, price_out = ctx.options.get("price_per_mtok", (0.0, 0.0))
