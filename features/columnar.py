@@ -233,33 +233,10 @@ def process_bar_arrays(
     label = np.where(accepted, 0, np.where(~known, 1, np.where(~valid, 2, 3)))
     refused = np.flatnonzero(vk & ~accepted)
     if len(refused):
-        acc_idx = np.flatnonzero(accepted)
-        for i in refused:
-            mine = acc_idx[(codes[acc_idx] == codes[i]) & (acc_idx < i)]
-            row, day, event = row_ev[i], days[i], [adj[i], cl[i], vol[i]]
-            ref: list[float] | None = None
-            if day == open_at[i]:  # same key as a buffered or flushed bar
-                if day == open0 and seed_pend[i]:
-                    ref = list(pend_vals[row])
-                elif seed_last[i] == day:
-                    ref = list(last_vals[row])
-                else:
-                    j = mine[days[mine] == day][0]
-                    ref = [adj[j], cl[j], vol[j]]
-                label[i] = 4 if _same(ref, event) else 5
-                continue
-            # Older than the open date: a duplicate only of the ticker's last applied bar.
-            ref_day = seed_last[i]
-            if ref_day != _NONE:
-                ref = list(last_vals[row])
-            if seed_pend[i] and open0 < open_at[i]:
-                ref_day, ref = open0, list(pend_vals[row])
-            applied = mine[days[mine] < open_at[i]]
-            if len(applied):
-                j = applied[-1]
-                ref_day, ref = days[j], [adj[j], cl[j], vol[j]]
-            same = ref is not None and ref_day == day and _same(ref, event)
-            label[i] = 4 if same else 3
+        _label_refused_bars(
+            label, refused, accepted, codes, days, (adj, cl, vol), open_at, open0,
+            row_ev, (seed_pend, pend_vals), (seed_last, last_vals),
+        )  # fmt: skip
 
     def bar_dict(i: int) -> dict[str, object]:  # event_to_dict(Bar(...)), built directly
         return {
@@ -273,19 +250,106 @@ def process_bar_arrays(
 
     _count(engine, label, bar_dict)
 
-    # Gaps: an accepted bar more than GAP_DAYS after the ticker's previous accepted one.
-    acc_sorted = order[accepted[order]]
-    if len(acc_sorted):
-        prev_day = np.where(seed_pend, open0, seed_last)[acc_sorted]
-        same_ticker = codes[acc_sorted][1:] == codes[acc_sorted][:-1]
-        prev_day[1:] = np.where(same_ticker, days[acc_sorted][:-1], prev_day[1:])
-        gaps = int(((prev_day != _NONE) & (days[acc_sorted] - prev_day > GAP_DAYS)).sum())
-        if gaps:
-            engine.stats["gaps"] += gaps
+    gaps = _gap_count(order, accepted, codes, days, seed_pend, seed_last, open0)
+    if gaps:  # a Counter key is only created when something is counted
+        engine.stats["gaps"] += gaps
 
     if not vk.any():
         return []
-    open_end = int(max(open0, dv.max()))
+    return _close_and_apply(engine, source, new_names, row_u, codes, accepted, days,
+                            int(max(open0, dv.max())), open0, (adj, cl, vol), emit)  # fmt: skip
+
+
+def _label_refused_bars(
+    label: np.ndarray,
+    refused: np.ndarray,
+    accepted: np.ndarray,
+    codes: np.ndarray,
+    days: np.ndarray,
+    values: tuple[np.ndarray, np.ndarray, np.ndarray],
+    open_at: np.ndarray,
+    open0: int,
+    row_ev: np.ndarray,
+    pending: tuple[np.ndarray, np.ndarray],
+    last: tuple[np.ndarray, np.ndarray],
+) -> None:
+    """Label each refused bar late (3), duplicate (4) or conflict (5), as the event rules say.
+
+    ``pending`` is (ticker has a bar buffered for the open date, its values); ``last`` is (the
+    date of the ticker's last applied bar, its values) — both as they were before this batch.
+    """
+    import numpy as np
+
+    adj, cl, vol = values
+    seed_pend, pend_vals = pending
+    seed_last, last_vals = last
+    acc_idx = np.flatnonzero(accepted)
+    for i in refused:
+        mine = acc_idx[(codes[acc_idx] == codes[i]) & (acc_idx < i)]
+        row, day, event = row_ev[i], days[i], [adj[i], cl[i], vol[i]]
+        ref: list[float] | None = None
+        if day == open_at[i]:  # same key as a buffered or flushed bar
+            if day == open0 and seed_pend[i]:
+                ref = list(pend_vals[row])
+            elif seed_last[i] == day:
+                ref = list(last_vals[row])
+            else:
+                j = mine[days[mine] == day][0]
+                ref = [adj[j], cl[j], vol[j]]
+            label[i] = 4 if _same(ref, event) else 5
+            continue
+        # Older than the open date: a duplicate only of the ticker's last applied bar.
+        ref_day = seed_last[i]
+        if ref_day != _NONE:
+            ref = list(last_vals[row])
+        if seed_pend[i] and open0 < open_at[i]:
+            ref_day, ref = open0, list(pend_vals[row])
+        applied = mine[days[mine] < open_at[i]]
+        if len(applied):
+            j = applied[-1]
+            ref_day, ref = days[j], [adj[j], cl[j], vol[j]]
+        same = ref is not None and ref_day == day and _same(ref, event)
+        label[i] = 4 if same else 3
+
+
+def _gap_count(
+    order: np.ndarray,
+    accepted: np.ndarray,
+    codes: np.ndarray,
+    days: np.ndarray,
+    seed_pend: np.ndarray,
+    seed_last: np.ndarray,
+    open0: int,
+) -> int:
+    """Accepted bars more than GAP_DAYS after the ticker's previous accepted one."""
+    import numpy as np
+
+    acc_sorted = order[accepted[order]]
+    if not len(acc_sorted):
+        return 0
+    prev_day = np.where(seed_pend, open0, seed_last)[acc_sorted]
+    same_ticker = codes[acc_sorted][1:] == codes[acc_sorted][:-1]
+    prev_day[1:] = np.where(same_ticker, days[acc_sorted][:-1], prev_day[1:])
+    return int(((prev_day != _NONE) & (days[acc_sorted] - prev_day > GAP_DAYS)).sum())
+
+
+def _close_and_apply(
+    engine: StreamState,
+    source: SourceState,
+    new_names: list[str],
+    row_u: np.ndarray,
+    codes: np.ndarray,
+    accepted: np.ndarray,
+    days: np.ndarray,
+    open_end: int,
+    open0: int,
+    values: tuple[np.ndarray, np.ndarray, np.ndarray],
+    emit: bool,
+) -> list[FeatureValue]:
+    """Close the buffered date when a later one arrived, buffer the latest date, apply the rest."""
+    import numpy as np
+
+    adj, cl, vol = values
     acc = np.flatnonzero(accepted)
     rows_u = _register(source, new_names, row_u, codes[acc], index_flag=True)
     pend = source.state("@bar_pending", (), 0.0)  # registering may have grown the arrays
