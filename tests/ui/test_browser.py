@@ -114,10 +114,13 @@ def test_roles_end_to_end_in_chromium(chromium, demo_home: Path, tmp_path: Path)
         assert page.get_by_text("Show the history of JPM 20-day realized volatility").count() >= 1
         page.get_by_role("button", name="Verify the chain").click()
         page.get_by_text(re.compile(r"Chain intact: \d+ records checked")).wait_for(timeout=60_000)
+        # Fill the form only once the verify run has finished: input typed into a form while
+        # its page is being re-run can be replaced by the new run (seen on a loaded machine).
+        settle(page)
         page.get_by_label("Note").fill("Figures match the feature store; approved.")
         page.get_by_role("button", name="Record review").click()
         page.get_by_text(re.compile(r"Review recorded as record #\d+ \(approved\)")).wait_for(
-            timeout=60_000
+            timeout=LONG
         )
         shot(page, "05-compliance-review")
         # The other pages, for the record: the model registry (read-only here) and the data.
