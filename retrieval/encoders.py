@@ -178,7 +178,7 @@ def build_int8_model(model_dir: Path, target: Path) -> Path:
 
     target.parent.mkdir(parents=True, exist_ok=True)
     bert = AutoModel.from_pretrained(str(model_dir), local_files_only=True)
-    bert.train(False)  # inference mode (what torch's .eval() does; no eval() call in the product)
+    bert.train(False)  # inference mode: dropout off, as the module method named eval would do
 
     class Hidden(torch.nn.Module):  # positional inputs, one output: what the exporter traces
         def __init__(self) -> None:
